@@ -1,0 +1,1 @@
+"""Payload models, one module per DataWorks module. Loaded lazily through the catalogue."""
