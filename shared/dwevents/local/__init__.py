@@ -1,0 +1,1 @@
+"""Local stand-ins: EventBridge emulator, DataWorks API stand-in, webhook receiver, FC-like context."""
