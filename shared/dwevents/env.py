@@ -42,3 +42,9 @@ FC_FUNCTION_NAME = "FC_FUNCTION_NAME"
 # -- logging -------------------------------------------------------------------------------------
 LOG_LEVEL = "DWEVENTS_LOG_LEVEL"
 LOG_FORMAT = "DWEVENTS_LOG_FORMAT"  # json (default in FC) | text
+
+# -- idempotency (continued) ---------------------------------------------------------------------
+IDEMPOTENCY_NAMESPACE = "DWEVENTS_IDEMPOTENCY_NAMESPACE"  # key prefix; default dwevents:<FC function name>
+
+# -- DataWorks API client (appended by the reply transport) --------------------------------------
+DATAWORKS_TIMEOUT_MS = "DWEVENTS_DATAWORKS_TIMEOUT_MS"  # cap on one API attempt (default 5000)

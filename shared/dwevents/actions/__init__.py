@@ -1,0 +1,1 @@
+"""Actions for regular events: audit records, notifications, metrics."""

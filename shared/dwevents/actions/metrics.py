@@ -1,0 +1,68 @@
+"""Metric lines from instance and workflow status changes, in a shape SLS can chart.
+
+Each line is a structured log record on the ``dwevents.metrics`` logger with ``metric``, ``value``,
+``unit`` and dimensions (workspace, node, status, dag type). Durations come from the payload's own
+timestamps (waiting for time, waiting for resources, running); outcome counts are 1 per event.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+from dwevents.envelope import DataWorksEvent
+
+logger = logging.getLogger("dwevents.metrics")
+
+_PHASES = (("waiting_for_time", "wait_time_duration"), ("waiting_for_resources", "wait_resource_duration"),
+           ("running", "run_duration"))
+
+
+def _name(value: Any) -> Any:
+    return value.name if isinstance(value, Enum) else value
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, timedelta):
+        return round(value.total_seconds(), 3)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def metric_lines(event: DataWorksEvent) -> list[dict[str, Any]]:
+    """The metric records for one event (empty for events that carry no status)."""
+    code = event.event_code
+    payload = event.payload
+    if code == "instance-status-changes":
+        dims = {
+            "workspace_id": getattr(payload, "app_id", None) or getattr(payload, "project_id", None),
+            "node_id": getattr(payload, "node_id", None),
+            "instance_id": getattr(payload, "task_id", None),
+            "status": _name(getattr(payload, "status", None)),
+            "dag_type": _name(getattr(payload, "dag_type", None)),
+        }
+        lines = [{"metric": "dataworks.instance.status", "value": 1, "unit": "count", **dims}]
+        for phase, attr in _PHASES:
+            seconds = _seconds(getattr(payload, attr, None))
+            if seconds is not None:
+                lines.append({"metric": "dataworks.instance.duration", "phase": phase, "value": seconds,
+                              "unit": "s", **dims})
+        return lines
+    if code == "dag-status-changes":
+        dims = {
+            "workspace_id": getattr(payload, "project_id", None),
+            "dag_id": getattr(payload, "dag_id", None),
+            "dag_name": getattr(payload, "dag_name", None),
+            "status": _name(getattr(payload, "status", None)),
+            "dag_type": _name(getattr(payload, "dag_type", None)),
+        }
+        return [{"metric": "dataworks.workflow.status", "value": 1, "unit": "count", **dims}]
+    return []
+
+
+def emit(lines: list[dict[str, Any]]) -> None:
+    for line in lines:
+        logger.info("metric %s=%s", line["metric"], line["value"], extra={"metric_line": line})

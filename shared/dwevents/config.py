@@ -1,0 +1,204 @@
+"""The actions configuration: one YAML file, validated at cold start, with environment overrides.
+
+Nothing is required: the embedded defaults run locally (memory idempotency store, audit to the log,
+notifications to the console, fail-open WARN for extension points). A bad file fails the cold start
+with :class:`ConfigError` naming the key, e.g. ``config.yaml: notifications.routes[0].channels: ...``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dwevents import env
+from dwevents.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TrustConfig(_Strict):
+    """Which events are ours. Empty ``allowed_accounts`` means: the function's own account only."""
+
+    allowed_sources: list[str] = Field(default_factory=lambda: ["acs.dataworks"])
+    allowed_accounts: list[str] = Field(default_factory=list)
+    #: RawData deliveries carry neither source nor account, so they cannot be checked.
+    allow_rawdata: bool = False
+
+
+class IdempotencyConfig(_Strict):
+    redis_url: str | None = None
+    ttl_seconds: int = Field(3600, ge=60, le=7 * 86400)
+    memory_items: int = Field(10_000, ge=10)
+
+
+class AuditConfig(_Strict):
+    log: bool = True
+    #: Append every audit record to this JSON-lines file (local use).
+    file: str | None = None
+
+
+class MetricsConfig(_Strict):
+    enabled: bool = True
+
+
+class RouteConfig(_Strict):
+    """Send events matching ``events`` (eventCodes or types) and ``when`` (an EventBridge pattern)."""
+
+    name: str
+    events: list[str]
+    when: dict[str, Any] | None = None
+    channels: list[str] = Field(default_factory=list)
+    severity: Literal["info", "warning", "critical"] | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        from dwevents.catalogue import lookup
+
+        unknown = [v for v in value if lookup(v if ":" in v else None, v) is None]
+        if unknown:
+            raise ValueError(f"unknown event type or eventCode: {', '.join(unknown)}")
+        if not value:
+            raise ValueError("at least one event is required")
+        return value
+
+
+class NotificationsConfig(_Strict):
+    #: Include the routes a user expects (instance/workflow failed, alerts, DQ, workspace deleted, ...).
+    default_routes: bool = True
+    #: Channels the default routes go to; empty → the console, so nothing is silently dropped.
+    default_channels: list[str] = Field(default_factory=list)
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    routes: list[RouteConfig] = Field(default_factory=list)
+    #: Seconds a delivery may take at most (retries included), within the invocation deadline.
+    max_delivery_seconds: float = Field(10.0, gt=0, le=300)
+
+
+class DeadLetterConfig(_Strict):
+    #: Append undeliverable events (undecodable, unknown, refused) to this JSON-lines file.
+    file: str | None = None
+
+
+class DataWorksApiConfig(_Strict):
+    endpoint: str | None = None
+    protocol: Literal["https", "http"] = "https"
+    vpc: bool = False
+
+
+class ExtensionConfig(_Strict):
+    code: str | None = None
+    #: Verdict when the policy raises or runs out of time: fail-open (OK/WARN) or fail-closed (FAIL).
+    fail_mode: Literal["OK", "WARN", "FAIL"] = "WARN"
+    deadline_margin_ms: int = Field(1500, ge=0, le=60_000)
+    max_decision_ms: int = Field(20_000, ge=100, le=600_000)
+    rules_file: str | None = None
+    extension_params_cache_seconds: int = Field(300, ge=0, le=86400)
+    dataworks: DataWorksApiConfig = Field(default_factory=DataWorksApiConfig)
+
+
+class Settings(_Strict):
+    trust: TrustConfig = Field(default_factory=TrustConfig)
+    idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    dead_letter: DeadLetterConfig = Field(default_factory=DeadLetterConfig)
+    extension: ExtensionConfig = Field(default_factory=ExtensionConfig)
+
+
+#: Environment variable → dotted config key it overrides.
+ENV_OVERRIDES: dict[str, str] = {
+    env.REDIS_URL: "idempotency.redis_url",
+    env.IDEMPOTENCY_TTL: "idempotency.ttl_seconds",
+    env.ALLOWED_ACCOUNTS: "trust.allowed_accounts",
+    env.ALLOWED_SOURCES: "trust.allowed_sources",
+    env.EXTENSION_CODE: "extension.code",
+    env.FAIL_MODE: "extension.fail_mode",
+    env.DEADLINE_MARGIN_MS: "extension.deadline_margin_ms",
+    env.MAX_DECISION_MS: "extension.max_decision_ms",
+    env.RULES_FILE: "extension.rules_file",
+    env.DATAWORKS_ENDPOINT: "extension.dataworks.endpoint",
+    env.DATAWORKS_PROTOCOL: "extension.dataworks.protocol",
+    env.DATAWORKS_VPC: "extension.dataworks.vpc",
+}
+_LIST_KEYS = {"trust.allowed_accounts", "trust.allowed_sources"}
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the file named by ``path`` or ``$DWEVENTS_CONFIG`` (if any), then apply env overrides."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get(env.CONFIG_FILE) or None
+    source = str(path) if path else "<defaults>"
+    data: dict[str, Any] = {}
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file ({exc.strerror})", source=source) from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"not valid YAML{where}", source=source) from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError("expected a mapping at the top level", source=source)
+        data = loaded or {}
+    for var, dotted in ENV_OVERRIDES.items():
+        if var in environ and environ[var] != "":
+            raw: Any = environ[var]
+            if dotted in _LIST_KEYS:
+                raw = [item.strip() for item in raw.split(",") if item.strip()]
+            _set_dotted(data, dotted, raw)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"]).replace(".[", "[")
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        overridden = [v for v, d in ENV_OVERRIDES.items() if key.startswith(d) and v in environ]
+        hint = f" (set by ${overridden[0]})" if overridden else ""
+        raise ConfigError(f"{message}{hint}", key=key, source=source) from None
+    _check_references(settings, source)
+    return settings
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[leaf] = value
+
+
+def _check_references(settings: Settings, source: str) -> None:
+    """Cross-field checks pydantic cannot express: routes name channels that exist."""
+    known = set(settings.notifications.channels)
+    for i, route in enumerate(settings.notifications.routes):
+        for j, name in enumerate(route.channels):
+            if name not in known:
+                raise ConfigError(f"unknown channel {name!r} (defined: {', '.join(sorted(known)) or 'none'})",
+                                  key=f"notifications.routes[{i}].channels[{j}]", source=source)
+    for j, name in enumerate(settings.notifications.default_channels):
+        if name not in known:
+            raise ConfigError(f"unknown channel {name!r}", key=f"notifications.default_channels[{j}]",
+                              source=source)
+    for name, spec in settings.notifications.channels.items():
+        if not isinstance(spec, dict) or "type" not in spec:
+            raise ConfigError("each channel needs a 'type'", key=f"notifications.channels.{name}", source=source)

@@ -1,0 +1,114 @@
+"""What the deploy tools share about the Alibaba Cloud Tea/OpenAPI SDKs: credentials, config, errors.
+
+Kept apart so ``bus`` and ``remote`` build the SDK ``Config`` the same way and turn an SDK exception into
+one readable line (code, HTTP status, request id, the server's message) — never a traceback from deep
+inside the SDK and never a key. The SDK packages are imported inside the functions (cold start).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dwevents import env
+
+#: Also read: the account that owns the functions (needed for target ARNs).
+ACCOUNT_ID = "ALIBABA_CLOUD_ACCOUNT_ID"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An AccessKey pair (plus STS token). ``repr`` never shows the secret or the token."""
+
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials | None:
+        """The ``ALIBABA_CLOUD_*`` variables (what FC sets for a role, and what CI usually exports)."""
+        source = os.environ if environ is None else environ
+        key_id, secret = source.get(env.ACCESS_KEY_ID), source.get(env.ACCESS_KEY_SECRET)
+        if not key_id or not secret:
+            return None
+        return cls(key_id, secret, source.get(env.SECURITY_TOKEN) or None)
+
+
+@dataclass(frozen=True)
+class SdkFailure:
+    """An SDK exception reduced to what a person needs to act on it."""
+
+    code: str
+    message: str
+    status: int | None = None
+    request_id: str | None = None
+    transient: bool = False
+
+    def describe(self, what: str) -> str:
+        status = f" (HTTP {self.status})" if self.status else ""
+        request = f" [request id {self.request_id}]" if self.request_id else ""
+        return f"{what}: {self.code}{status}: {self.message}{request}{_hint(self.code)}"
+
+
+def _hint(code: str) -> str:
+    lowered = code.lower()
+    if "signature" in lowered:
+        return f" — check {env.ACCESS_KEY_SECRET} (and {env.SECURITY_TOKEN} for STS keys)"
+    if "accesskey" in lowered:
+        return f" — check {env.ACCESS_KEY_ID}"
+    if code in ("Unreachable",):
+        return " — check --endpoint/--protocol/--region and the network"
+    return ""
+
+
+def openapi_config(*, region: str, endpoint: str | None = None, protocol: str = "https",
+                   credentials: Credentials | None = None, connect_timeout_ms: int = 5000,
+                   read_timeout_ms: int = 10000) -> Any:
+    """An ``alibabacloud_tea_openapi`` ``Config``: explicit keys, else the default credential chain."""
+    from alibabacloud_tea_openapi import models as open_api_models
+
+    config = open_api_models.Config(region_id=region, protocol=protocol, connect_timeout=connect_timeout_ms,
+                                    read_timeout=read_timeout_ms)
+    if endpoint:
+        config.endpoint = endpoint
+    creds = credentials or Credentials.from_env()
+    if creds is not None:
+        config.access_key_id = creds.access_key_id
+        config.access_key_secret = creds.access_key_secret
+        if creds.security_token:
+            config.security_token = creds.security_token
+    else:  # profile file, ECS/RAM role, OIDC … whatever the official chain finds
+        from alibabacloud_credentials.client import Client as CredentialClient
+
+        config.credential = CredentialClient()
+    return config
+
+
+def sdk_failure(exc: BaseException) -> SdkFailure | None:
+    """Reduce a Tea/Darabonba SDK exception; ``None`` when ``exc`` is not one of theirs."""
+    module = type(exc).__module__ or ""
+    if not module.startswith(("Tea", "darabonba", "alibabacloud_")):
+        return None
+    status = getattr(exc, "status_code", None)
+    data = getattr(exc, "data", None)
+    body = data if isinstance(data, dict) else {}
+    code = str(getattr(exc, "code", None) or body.get("Code") or body.get("code") or "")
+    message = str(body.get("Message") or body.get("message") or body.get("errorMessage") or "")
+    request_id = getattr(exc, "request_id", None) or body.get("RequestId") or body.get("requestId")
+    if type(exc).__name__ == "UnretryableException":
+        inner = getattr(exc, "inner_exception", None)
+        reason = type(inner).__name__ if inner is not None else "no response"
+        return SdkFailure("Unreachable", f"no usable answer from the endpoint ({reason})", transient=True)
+    if not code:
+        code = type(exc).__name__
+    if not message:
+        message = _first_line(getattr(exc, "message", None) or str(exc))
+    transient = bool(status and (status >= 500 or status == 429)) or "Throttling" in code
+    return SdkFailure(code, message, int(status) if status else None, str(request_id) if request_id else None,
+                      transient)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else ""

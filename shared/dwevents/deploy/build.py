@@ -1,0 +1,427 @@
+"""Build each function's code directory for FC 3.0 without Docker: the tree ``s deploy`` uploads.
+
+``python -m dwevents.deploy.build [--syaml s.yaml] [--out .s/build] [--python-version 3.12]
+[--offline-wheels DIR] [--only NodeChange,MonitorAlert]`` (``pre-deploy`` in s.yaml runs it).
+
+Each ``<out>/<Category>/`` gets the function's own files (``functions/<Category>/``), the ``dwevents``
+package (without ``deploy``, which never runs in FC) and its dependencies, installed flat at the top so
+FC's ``/code`` on ``sys.path`` finds them (no PYTHONPATH, no layer, no ``.fcignore``: nothing in the tree
+is there by accident). Dependencies are what ``pip install --target --platform manylinux… --implementation
+cp --python-version <runtime's> --only-binary=:all:`` resolves for the project's own requirements: the
+``dataworks`` extra only for categories with an extension point (the regular-only functions never ship the
+DataWorks SDK), ``redis`` for all unless ``--no-redis``. Each distinct set is installed once into a cache
+and hard-linked (or copied) into the functions that need it: two pip runs, not thirteen.
+
+Bytecode. A ``.pyc`` is only valid for the interpreter version that wrote it (magic number and the
+``cpython-3XY`` file tag), and FC cannot be relied on to write ``__pycache__`` under ``/code``, so
+uncompiled code is recompiled on every cold start (~3.3 s for the DataWorks SDK import vs ~0.6 s compiled,
+reference/sdk-wire.md). The build therefore compiles with an interpreter of the *runtime's* version
+(``--target-python``, else ``python3.X`` on PATH, pyenv's ``versions/3.X.*``, or ``uv python find``),
+and never with a different host version: such files would be ignored by the runtime and only add bytes.
+When no matching interpreter is found the build says so and ships sources only (it still works, but
+slower to start). ``--invalidation-mode unchecked-hash``: ``s deploy`` zips the tree and zip keeps
+timestamps at 2-second DOS resolution in local time, so timestamp-checked ``.pyc`` files would be judged
+stale after unpacking; unchecked-hash ones are used as they are (the tree is never edited in place, it
+is rebuilt), and cost no source hashing at import either.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OUT = Path(".s/build")
+BUILD_INFO = "BUILD-INFO.json"
+DEFAULT_PYTHON_VERSION = "3.12"
+BASE_PLATFORM = "manylinux2014_x86_64"
+#: glibc of the Debian each FC Python runtime runs on (3.12: Debian 11; 3.10/3.9: Debian 10; 3.6: Debian 9).
+RUNTIME_GLIBC = {"3.12": "2_31", "3.10": "2_28", "3.9": "2_28", "3.6": "2_24"}
+#: dwevents subpackages that never run inside a function.
+EXCLUDED_SUBPACKAGES = frozenset({"deploy"})
+_COMPLETE = ".complete.json"
+_JUNK = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store")
+
+
+class BuildError(RuntimeError):
+    """The artifact could not be built; the message says which step and why."""
+
+
+@dataclass
+class FunctionBuild:
+    category: str
+    path: Path
+    extension: bool
+    python_version: str
+    size_bytes: int
+    files: int
+    bytecode: str
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    functions: list[FunctionBuild] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# -- requirements -------------------------------------------------------------------------------
+
+_EXTRA = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
+
+
+def _split_requirements(lines: Iterable[str]) -> dict[str | None, list[str]]:
+    """``{None: base, "dataworks": [...], ...}`` from ``Requires-Dist`` lines."""
+    groups: dict[str | None, list[str]] = {}
+    for line in lines:
+        spec, _, marker = line.partition(";")
+        extra = _EXTRA.search(marker)
+        rest = _EXTRA.sub("", marker).strip() if extra else marker.strip()
+        rest = re.sub(r"^and\s+|\s+and$", "", rest).strip()
+        requirement = spec.strip() + (f"; {rest}" if rest else "")
+        groups.setdefault(extra.group(1) if extra else None, []).append(requirement)
+    return groups
+
+
+def project_requirements(project_root: Path | None = None) -> dict[str | None, list[str]]:
+    """The project's runtime requirements by extra: installed metadata first, ``pyproject.toml`` second."""
+    from importlib import metadata
+
+    try:
+        lines = metadata.requires("dwevents") or []
+        if lines:
+            return _split_requirements(lines)
+    except metadata.PackageNotFoundError:
+        pass
+    pyproject = (project_root or Path.cwd()) / "pyproject.toml"
+    try:
+        import tomllib
+    except ModuleNotFoundError as exc:  # Python 3.10 without installed metadata
+        raise BuildError("install the project (pip install -e .) so its requirements can be read") from exc
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    groups: dict[str | None, list[str]] = {None: list(project.get("dependencies", []))}
+    for extra, items in project.get("optional-dependencies", {}).items():
+        groups[extra] = [item for item in items if not item.startswith("dwevents[")]
+    return groups
+
+
+def function_requirements(groups: dict[str | None, list[str]], extras: Sequence[str]) -> list[str]:
+    found = list(groups.get(None, []))
+    for extra in extras:
+        if extra not in groups:
+            raise BuildError(f"the project has no extra {extra!r}")
+        found.extend(groups[extra])
+    return sorted(dict.fromkeys(found))
+
+
+# -- interpreters -------------------------------------------------------------------------------
+
+
+def _version_of(executable: str) -> str | None:
+    try:
+        done = subprocess.run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _numeric_key(path: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", path))
+
+
+def find_interpreter(version: str, explicit: str | None = None) -> str | None:
+    """A CPython ``version`` (``3.12``) on this host, to byte-compile for the runtime; None if there is none."""
+    if explicit:
+        found = _version_of(explicit)
+        if found != version:
+            raise BuildError(f"--target-python {explicit} is Python {found or '?'}, the runtime needs {version}")
+        return explicit
+    candidates: list[str] = []
+    if "%d.%d" % sys.version_info[:2] == version:
+        candidates.append(sys.executable)
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(on_path)
+    for root in dict.fromkeys(filter(None, [os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv")])):
+        pattern = os.path.join(root, "versions", f"{version}.*", "bin", f"python{version}")
+        candidates.extend(sorted(glob.glob(pattern), key=_numeric_key, reverse=True))
+    uv = shutil.which("uv")
+    if uv:
+        try:
+            done = subprocess.run([uv, "python", "find", "--no-python-downloads", version],
+                                  capture_output=True, text=True, timeout=30, check=False)
+            if done.returncode == 0 and done.stdout.strip():
+                candidates.append(done.stdout.strip())
+        except (OSError, subprocess.SubprocessError):
+            pass
+    for candidate in dict.fromkeys(candidates):
+        if _version_of(candidate) == version:
+            return candidate
+    return None
+
+
+def byte_compile(interpreter: str, paths: Sequence[Path]) -> None:
+    """Compile ``paths`` (files or trees) with ``interpreter``: unchecked-hash .pyc, optimisation level 0."""
+    if not paths:
+        return
+    command = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+               *map(str, paths)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        # A dependency may carry files that are not valid Python for this version (templates, tests):
+        # those stay uncompiled, everything else is compiled. Say so instead of failing the deploy.
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        logger.warning("compileall reported problems (%d lines), first: %s", len(lines), lines[:3])
+
+
+# -- dependency sets ----------------------------------------------------------------------------
+
+
+def platforms_for(python_version: str) -> list[str]:
+    glibc = RUNTIME_GLIBC.get(python_version, "2_28")
+    return [BASE_PLATFORM, f"manylinux_{glibc}_x86_64"]
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
+
+
+def install_dependencies(requirements: Sequence[str], python_version: str, cache_dir: Path, *,
+                         offline_wheels: Path | None = None, interpreter: str | None = None,
+                         refresh: bool = False) -> Path:
+    """Install one dependency set for the target once (cached by its inputs); returns its directory."""
+    platforms = platforms_for(python_version)
+    key_source = json.dumps({"requirements": list(requirements), "python": python_version,
+                             "platforms": platforms, "offline": str(offline_wheels or "")}, sort_keys=True)
+    key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
+    target = cache_dir / f"py{python_version}-{key}"
+    marker = target / _COMPLETE
+    if target.exists() and marker.exists() and not refresh:
+        info = json.loads(marker.read_text())
+        if interpreter and info.get("bytecode") == "none":
+            byte_compile(interpreter, [target])
+            info["bytecode"] = f"cpython-{python_version.replace('.', '')} unchecked-hash"
+            marker.write_text(json.dumps(info, indent=2))
+        logger.info("dependencies for Python %s: cached %s", python_version, target.name)
+        return target
+    staging = cache_dir / f"{target.name}.tmp{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    command = [sys.executable, "-m", "pip", "install", "--target", str(staging), "--no-compile",
+               "--no-warn-conflicts", "--disable-pip-version-check", "--quiet", "--only-binary=:all:",
+               "--implementation", "cp", "--python-version", python_version]
+    for platform in platforms:
+        command += ["--platform", platform]
+    if offline_wheels is not None:
+        command += ["--no-index", "--find-links", str(offline_wheels)]
+    command += list(requirements)
+    logger.info("installing for Python %s (%s): %s", python_version, ", ".join(platforms), " ".join(requirements))
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        tail = "\n".join(line for line in done.stderr.splitlines()[-15:] if not line.startswith("WARNING: Loc"))
+        raise BuildError(f"pip could not install {' '.join(requirements)} for Python {python_version}:\n{tail}")
+    shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts with this host's shebang
+    bytecode = "none"
+    if interpreter:
+        byte_compile(interpreter, [staging])
+        bytecode = f"cpython-{python_version.replace('.', '')} unchecked-hash"
+    distributions = sorted(path.name[: -len(".dist-info")] for path in staging.glob("*.dist-info"))
+    (staging / _COMPLETE).write_text(json.dumps({"requirements": list(requirements), "python": python_version,
+                                                 "platforms": platforms, "distributions": distributions,
+                                                 "bytecode": bytecode}, indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+# -- assembling ---------------------------------------------------------------------------------
+
+
+def _tree_size(root: Path) -> tuple[int, int]:
+    size = files = 0
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            size += os.lstat(os.path.join(dirpath, name)).st_size
+            files += 1
+    return size, files
+
+
+def _package_ignore(package_root: Path) -> Callable[[str, list[str]], set[str]]:
+    junk = shutil.ignore_patterns(*_JUNK)
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = set(junk(directory, names))
+        if Path(directory) == package_root:
+            skipped |= EXCLUDED_SUBPACKAGES & set(names)
+        return skipped
+
+    return ignore
+
+
+def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path,
+             interpreter: str | None, python_version: str, extension: bool, requirements: Sequence[str]) -> None:
+    """One function's tree: its own files, dwevents, then the (already compiled) dependency set."""
+    import dwevents
+
+    package_root = Path(dwevents.__file__).resolve().parent
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(function_dir, dest, ignore=shutil.ignore_patterns(*_JUNK, "tests"))
+    own = [dest / name for name in os.listdir(dest)]
+    shutil.copytree(package_root, dest / "dwevents", ignore=_package_ignore(package_root))
+    for entry in deps_dir.iterdir():
+        if entry.name == _COMPLETE:
+            continue
+        target = dest / entry.name
+        if target.exists():
+            raise BuildError(f"{category}: dependency {entry.name} collides with a file of the function")
+        if entry.is_dir():
+            shutil.copytree(entry, target, copy_function=_link_or_copy, symlinks=True)
+        else:
+            _link_or_copy(str(entry), str(target))
+    if interpreter:
+        byte_compile(interpreter, [*own, dest / "dwevents"])
+    deps_info = json.loads((deps_dir / _COMPLETE).read_text())
+    (dest / BUILD_INFO).write_text(json.dumps({
+        "category": category,
+        "kind": "extension" if extension else "regular",
+        "python": python_version,
+        "platforms": deps_info["platforms"],
+        "requirements": list(requirements),
+        "distributions": deps_info["distributions"],
+        "bytecode": f"cpython-{python_version.replace('.', '')} unchecked-hash" if interpreter else "none",
+        "dwevents": getattr(dwevents, "__version__", "?"),
+    }, indent=2) + "\n")
+
+
+def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
+          functions_dir: Path | None = None, only: Sequence[str] = (), python_version: str | None = None,
+          offline_wheels: Path | None = None, target_python: str | None = None, redis: bool = True,
+          compile_bytecode: bool = True, cache_dir: Path | None = None, refresh: bool = False) -> BuildResult:
+    """Build the code directory of every function (or of ``only``); see the module docstring."""
+    from dwevents.catalogue import CATEGORIES, specs_for_category
+
+    started = time.monotonic()
+    root = syaml_path.resolve().parent if syaml_path is not None else Path.cwd()
+    out = (out or root / DEFAULT_OUT).resolve()
+    functions_dir = (functions_dir or root / "functions").resolve()
+    cache_dir = (cache_dir or out / ".deps").resolve()
+
+    runtimes: dict[str, str] = {}
+    if syaml_path is not None:
+        from dwevents.deploy.syaml import load_syaml
+
+        syaml = load_syaml(syaml_path)
+        for decl in syaml.functions:
+            version = decl.python_version
+            if version is None:
+                raise BuildError(f"{decl.resource}: runtime {decl.runtime!r} is not a Python runtime")
+            runtimes[decl.category] = version
+            if decl.code and decl.code_path(root) != out / decl.category:
+                logger.warning("%s: s.yaml deploys %s, this build writes %s", decl.resource, decl.code,
+                               out / decl.category)
+    else:
+        runtimes = {path.name: DEFAULT_PYTHON_VERSION for path in sorted(functions_dir.iterdir())
+                    if (path / "index.py").is_file()}
+    categories = list(only) or list(runtimes)
+    unknown = [c for c in categories if c not in runtimes]
+    if unknown:
+        raise BuildError(f"no function for {', '.join(unknown)} (known: {', '.join(runtimes)})")
+
+    groups = project_requirements(root)
+    interpreters: dict[str, str | None] = {}
+    deps: dict[tuple[str, tuple[str, ...]], Path] = {}
+    result = BuildResult(out=out)
+    out.mkdir(parents=True, exist_ok=True)
+    for category in categories:
+        version = python_version or runtimes[category]
+        if version not in interpreters:
+            interpreters[version] = find_interpreter(version, target_python) if compile_bytecode else None
+            if compile_bytecode and interpreters[version] is None:
+                logger.warning("no Python %s on this host: shipping sources only (slower cold starts); "
+                               "pass --target-python or install python%s", version, version)
+        interpreter = interpreters[version]
+        if category not in CATEGORIES:
+            raise BuildError(f"{category} is not a catalogue category")
+        extension = any(spec.is_extension for spec in specs_for_category(category))
+        extras = (["dataworks"] if extension else []) + (["redis"] if redis else [])
+        requirements = function_requirements(groups, extras)
+        key = (version, tuple(requirements))
+        if key not in deps:
+            deps[key] = install_dependencies(requirements, version, cache_dir, offline_wheels=offline_wheels,
+                                             interpreter=interpreter, refresh=refresh)
+        function_dir = functions_dir / category
+        if not (function_dir / "index.py").is_file():
+            raise BuildError(f"{function_dir}/index.py is missing")
+        dest = out / category
+        assemble(category, function_dir, dest, deps[key], interpreter, version, extension, requirements)
+        size, files = _tree_size(dest)
+        result.functions.append(FunctionBuild(
+            category=category, path=dest, extension=extension, python_version=version, size_bytes=size,
+            files=files, bytecode=f"cpython-{version.replace('.', '')}" if interpreter else "none"))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def summary(result: BuildResult) -> str:
+    lines = [f"{'function':24} {'kind':10} {'python':7} {'files':>6} {'size':>9}  bytecode"]
+    for item in result.functions:
+        lines.append(f"{item.category:24} {'extension' if item.extension else 'regular':10} "
+                     f"{item.python_version:7} {item.files:6d} {item.size_bytes / 1e6:7.1f} MB  {item.bytecode}")
+    total = sum(item.size_bytes for item in result.functions)
+    lines.append(f"{len(result.functions)} functions in {result.out} ({total / 1e6:.0f} MB uploaded in all, "
+                 f"hard-linked on disk) in {result.seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m dwevents.deploy.build",
+                                     description="Build every function's FC code directory (no Docker).")
+    parser.add_argument("--syaml", type=Path, default=Path("s.yaml"),
+                        help="project file: functions, runtimes, code paths (default s.yaml)")
+    parser.add_argument("--out", type=Path, help="output root (default .s/build beside s.yaml)")
+    parser.add_argument("--functions-dir", type=Path, help="default functions/ beside s.yaml")
+    parser.add_argument("--only", default="", help="comma-separated categories (default: all)")
+    parser.add_argument("--python-version", help="override the runtimes' version, e.g. 3.10")
+    parser.add_argument("--offline-wheels", type=Path, help="install only from this wheel directory")
+    parser.add_argument("--target-python", help="interpreter of the runtime's version, for the bytecode")
+    parser.add_argument("--no-compile", action="store_true", help="ship sources only")
+    parser.add_argument("--no-redis", action="store_true", help="leave the redis client out")
+    parser.add_argument("--cache-dir", type=Path, help="dependency cache (default <out>/.deps)")
+    parser.add_argument("--refresh", action="store_true", help="reinstall cached dependency sets")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="build: %(message)s")
+    try:
+        result = build(syaml_path=args.syaml, out=args.out, functions_dir=args.functions_dir,
+                       only=[c for c in args.only.split(",") if c], python_version=args.python_version,
+                       offline_wheels=args.offline_wheels, target_python=args.target_python,
+                       redis=not args.no_redis, compile_bytecode=not args.no_compile,
+                       cache_dir=args.cache_dir, refresh=args.refresh)
+    except BuildError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    print(summary(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""The local EventBridge: route events through the rules declared in ``s.yaml`` to in-process handlers.
+
+What EventBridge does, on one machine: every function's ``eventRuleFilterPattern`` is matched against
+each event with Alibaba's pattern semantics (:mod:`dwevents.local.pattern`); every matching function
+receives the event as bytes with an FC3-like context built from its ``s.yaml`` declaration (name,
+handler, memory, timeout, environment). None matching is reported as ``unrouted``, as EventBridge
+would drop it. An FC-direct extension message has no envelope to match: it goes straight to the
+function that handles its event code, as DataWorks invokes that function itself.
+
+Extension functions reply to the local DataWorks API stand-in unless an endpoint is configured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from dwevents import env
+from dwevents.catalogue import lookup
+from dwevents.envelope import parse_json
+from dwevents.errors import DecodeError, DwEventsError
+from dwevents.local.fc_context import FunctionMeta, local_context
+from dwevents.local.pattern import EventPattern, compile_pattern
+
+logger = logging.getLogger(__name__)
+
+#: The account the sample events carry; the local context uses it unless FC_ACCOUNT_ID is set.
+SAMPLE_ACCOUNT = "1234567890123456"
+LOCAL_EXTENSION_CODE = "dwevents-local"
+NO_MATCH = "no function's rule matches this event (EventBridge would not deliver it)"
+
+
+@dataclass
+class LocalFunction:
+    """One function of ``s.yaml``, loaded from its ``index.py`` as FC would load it."""
+
+    name: str
+    category: str
+    code_dir: Path
+    meta: FunctionMeta
+    pattern: EventPattern | None
+    environment: dict[str, str]
+    module: ModuleType | None = None
+    initialized: bool = False
+
+    def load(self) -> ModuleType:
+        if self.module is None:
+            path = self.code_dir / "index.py"
+            spec = importlib.util.spec_from_file_location(f"dwevents_local_fn_{self.name.replace('-', '_')}",
+                                                          path)
+            if spec is None or spec.loader is None:
+                raise DwEventsError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.module = module
+        return self.module
+
+
+@dataclass
+class EventReport:
+    """Per event: which functions ran it and what they did (the ``--json`` contract)."""
+
+    message_id: str | None
+    type: str | None
+    functions: list[str]
+    outcome: str
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    verdict: dict[str, Any] | None = None
+    error: str | None = None
+    source_file: str | None = None
+    returned: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"message_id": self.message_id, "type": self.type, "functions": self.functions,
+               "outcome": self.outcome, "actions": self.actions, "verdict": self.verdict}
+        if self.error:
+            out["error"] = self.error
+        if self.source_file:
+            out["file"] = self.source_file
+        return out
+
+
+class LocalBus:
+    """Reads ``s.yaml``, owns the local stand-ins, invokes handlers in-process."""
+
+    def __init__(self, syaml: str | Path = "s.yaml", *, environ: Mapping[str, str] | None = None,
+                 use_standin: bool | None = None) -> None:
+        from dwevents.deploy.syaml import load_syaml
+
+        self.syaml_path = Path(syaml)
+        self.root = self.syaml_path.resolve().parent
+        self.environ = dict(os.environ if environ is None else environ)
+        declared = load_syaml(self.syaml_path)
+        self.functions: list[LocalFunction] = []
+        for decl in declared.functions:
+            code_dir = self.root / "functions" / decl.category
+            pattern = compile_pattern(decl.pattern) if decl.pattern else None
+            environment = {k: str(v) for k, v in (decl.environment or {}).items()
+                           if v is not None and "${" not in str(v) and str(v) != ""}
+            meta = FunctionMeta(name=decl.name, handler=decl.handler or "index.handler",
+                                memory=int(decl.memory_size or 256), timeout=int(decl.timeout or 60),
+                                initializer=decl.initializer)
+            self.functions.append(LocalFunction(decl.name, decl.category, code_dir, meta, pattern, environment))
+        wants_standin = use_standin if use_standin is not None else not self.environ.get(env.DATAWORKS_ENDPOINT)
+        self.dataworks: Any = None
+        self._stack = contextlib.ExitStack()
+        if wants_standin:
+            from dwevents.local.dataworks_api import DataWorksApiStandIn
+
+            self.dataworks = self._stack.enter_context(DataWorksApiStandIn())
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> LocalBus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- routing ---------------------------------------------------------------------------------
+
+    def route(self, event: Mapping[str, Any]) -> list[LocalFunction]:
+        """Functions whose rule matches a CloudEvent; for FC-direct, the function of its event code."""
+        if "messageBody" in event or "messageId" in event:
+            body = event.get("messageBody")
+            code = (body.get("eventCode") if isinstance(body, Mapping) else None) or event.get("eventType")
+            spec = lookup(None, str(code) if code else None)
+            return [f for f in self.functions if spec is not None and f.category == spec.category]
+        return [f for f in self.functions if f.pattern is not None and f.pattern.matches(event)]
+
+    # -- invoking --------------------------------------------------------------------------------
+
+    def invoke_bytes(self, raw: bytes, *, source_file: str | None = None) -> list[EventReport]:
+        """Route and invoke everything in one input (a CloudEvent, a batch array or an FC-direct message).
+
+        A batch array is delivered as EventBridge's event-streaming mode would: each function gets the
+        events its rule matches as one array, in order; the reports come back per event.
+        """
+        try:
+            document = parse_json(raw)
+        except DecodeError as exc:
+            return [EventReport(None, None, [], "failed", error=str(exc), source_file=source_file)]
+        if not isinstance(document, list):
+            if not isinstance(document, Mapping):
+                return [EventReport(None, None, [], "failed", error="event is not a JSON object",
+                                    source_file=source_file)]
+            return [self.invoke_event(document, source_file=source_file)]
+        reports: list[EventReport] = []
+        batches: dict[str, tuple[LocalFunction, list[tuple[Mapping[str, Any], EventReport]]]] = {}
+        for event in document:
+            if not isinstance(event, Mapping):
+                reports.append(EventReport(None, None, [], "failed", error="event is not a JSON object",
+                                           source_file=source_file))
+                continue
+            report = self._new_report(event, source_file)
+            reports.append(report)
+            for fn in self.route(event):
+                batches.setdefault(fn.name, (fn, []))[1].append((event, report))
+        for fn, members in batches.values():
+            payload = json.dumps([event for event, _ in members], ensure_ascii=False).encode()
+            self._invoke(fn, payload, [report for _, report in members])
+        for report in reports:
+            if not report.functions and report.outcome == "unrouted":
+                report.error = report.error or NO_MATCH
+        return reports
+
+    def invoke_event(self, event: Mapping[str, Any], *, source_file: str | None = None) -> EventReport:
+        report = self._new_report(event, source_file)
+        if not report.functions:
+            report.error = NO_MATCH
+            return report
+        payload = json.dumps(event, ensure_ascii=False).encode()
+        for fn in self.route(event):
+            self._invoke(fn, payload, [report])
+        return report
+
+    def _new_report(self, event: Mapping[str, Any], source_file: str | None) -> EventReport:
+        message_id = event.get("id") or event.get("messageId")
+        type_ = event.get("type")
+        if type_ is None and "messageBody" in event:
+            body = event.get("messageBody")
+            code = (body.get("eventCode") if isinstance(body, Mapping) else None) or event.get("eventType")
+            spec = lookup(None, str(code) if code else None)
+            type_ = spec.type if spec else None
+        return EventReport(str(message_id) if message_id else None, type_, [f.name for f in self.route(event)],
+                           "unrouted", source_file=source_file)
+
+    def _invoke(self, fn: LocalFunction, payload: bytes, reports: list[EventReport]) -> None:
+        with self._function_env(fn):
+            module = fn.load()
+            context = local_context(fn.meta, account_id=self.environ.get(env.FC_ACCOUNT_ID) or SAMPLE_ACCOUNT)
+            if not fn.initialized and hasattr(module, "initialize"):
+                module.initialize(context)
+                fn.initialized = True
+            app = getattr(module, "app", None)
+            error = None
+            try:
+                returned = module.handler(payload, context)
+                parsed = json.loads(returned) if isinstance(returned, (str, bytes)) else returned
+            except DwEventsError as exc:  # e.g. RetryBatchError: EventBridge would retry
+                parsed, error = None, f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # the handler raised: FC would answer UnhandledInvocationError
+                logger.exception("function %s raised", fn.name)
+                parsed, error = None, f"UnhandledInvocationError: {type(exc).__name__}: {exc}"
+        results = self._event_results(parsed, app)
+        for i, report in enumerate(reports):
+            report.returned = parsed
+            result = self._result_for(report, results, i)
+            if result is not None:
+                report.outcome = result.get("outcome", report.outcome)
+                report.actions.extend(result.get("actions") or [])
+                if result.get("verdict") is not None:
+                    report.verdict = result["verdict"]
+                if result.get("error") and not report.error:
+                    report.error = result["error"]
+            if error:
+                report.error = error if not report.error else f"{report.error}; {error}"
+                if report.outcome in ("unrouted", "processed"):
+                    report.outcome = "failed"
+
+    @staticmethod
+    def _result_for(report: EventReport, results: list[dict[str, Any]], index: int) -> dict[str, Any] | None:
+        for result in results:
+            if report.message_id and result.get("message_id") == report.message_id:
+                return result
+        return results[index] if index < len(results) else None
+
+    def _event_results(self, returned: Any, app: Any) -> list[dict[str, Any]]:
+        if isinstance(returned, Mapping) and isinstance(returned.get("events"), list):
+            return list(returned["events"])
+        # FC-direct returns the ExtensionResponse; the app keeps the full result of the last call.
+        last = getattr(app, "last_result", None)
+        if last is not None:
+            return [e.as_dict() for e in last.events]
+        return []
+
+    @contextlib.contextmanager
+    def _function_env(self, fn: LocalFunction) -> Iterator[None]:
+        """The environment FC would give the function: s.yaml's variables plus local defaults."""
+        overlay = dict(fn.environment)
+        overlay.setdefault(env.FC_FUNCTION_NAME, fn.name)
+        for key in (env.EXTENSION_CODE, env.ALLOWED_ACCOUNTS, env.CONFIG_FILE, env.RULES_FILE, env.REDIS_URL):
+            if self.environ.get(key):
+                overlay[key] = self.environ[key]
+        overlay.setdefault(env.EXTENSION_CODE, LOCAL_EXTENSION_CODE)
+        overlay.setdefault(env.LOG_FORMAT, "text")
+        if self.dataworks is not None:
+            overlay.update(self.dataworks.client_env())
+        saved = {k: os.environ.get(k) for k in [*overlay, env.SECURITY_TOKEN]}
+        os.environ.update(overlay)
+        if self.dataworks is not None and env.SECURITY_TOKEN not in overlay:
+            os.environ.pop(env.SECURITY_TOKEN, None)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

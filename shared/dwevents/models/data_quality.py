@@ -1,0 +1,526 @@
+"""Data Quality payloads: check results and feedback, and the rule / monitor pre-events.
+
+Field names follow the DataWorks "Event list and message format" page (reference §2.5). Known quirks
+handled here: the feedback sample has no ``eventCode``; the only "batch update rules" sample is really
+the single-rule update (``eventCode: update-data-quality-rule``); ``runtimeConf`` is JSON text; the
+notification receivers key is misspelt ``notificaionReceivers`` on the wire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum, IntEnum
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AliasChoices, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from dwevents.models.base import (
+    SHANGHAI,
+    BizDate,
+    CommaList,
+    DataWorksPayload,
+    JsonText,
+    Timestamp,
+    WireModel,
+)
+
+# --------------------------------------------------------------------------------------------
+# Coded values (same helpers as operation_center; copied so this module loads on its own —
+# candidates for models/base.py)
+# --------------------------------------------------------------------------------------------
+
+_IE = TypeVar("_IE", bound=IntEnum)
+_SE = TypeVar("_SE", bound=Enum)
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                number = float("nan")
+            if number.is_integer():
+                return int(number)
+    raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+
+
+def _int_code(enum_cls: type[_IE]) -> BeforeValidator:
+    """``Enum | int``: the member when documented, the bare int otherwise (smart union alone would
+    always pick the plain int)."""
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, enum_cls):
+            return value
+        number = _as_int(value)
+        try:
+            return enum_cls(number)
+        except ValueError:
+            return number
+
+    return BeforeValidator(convert)
+
+
+def _str_code(enum_cls: type[_SE]) -> BeforeValidator:
+    """``Enum | str``: exact value, then case-insensitive, else the text as sent."""
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, enum_cls):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        text = value.strip()
+        try:
+            return enum_cls(text)
+        except ValueError:
+            folded = text.casefold()
+            for member in enum_cls:
+                if str(member.value).casefold() == folded:
+                    return member
+            return value
+
+    return BeforeValidator(convert)
+
+
+def _number_or_text(value: Any) -> Any:
+    """Measured values are numbers, but discrete checks may carry text: keep what is not numeric."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def _epoch_biz_date(value: Any) -> Any:
+    """Epoch ms → Shanghai calendar date; 'yyyy-MM-dd[ HH:mm:ss]' strings are left to BizDate."""
+    if isinstance(value, bool):
+        return value
+    number: float | None = None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        number = float(value.strip())
+    if number is None:
+        return value
+    seconds = number / 1000.0 if abs(number) >= 1e11 else number
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
+
+
+#: A measured value: float when numeric, the text otherwise.
+Measured = Annotated[float | str, BeforeValidator(_number_or_text)]
+#: A business date from epoch ms or a date(-time) string (the docs do not say which DQ sends).
+DqBizDate = Annotated[BizDate, BeforeValidator(_epoch_biz_date)]
+
+
+# --------------------------------------------------------------------------------------------
+# Enums
+# --------------------------------------------------------------------------------------------
+
+
+class CheckResult(IntEnum):
+    """Outcome of one rule check (``checkResult`` / ``singleCheckResult``)."""
+
+    SKIPPED = -2
+    EXCEPTION = -1
+    PASSED = 0
+    WARNING = 1  #: warning threshold reached
+    CRITICAL = 2  #: critical threshold reached
+
+
+class BlockType(IntEnum):
+    """Rule strength: a strong rule at critical blocks the node's descendants."""
+
+    WEAK = 0
+    STRONG = 1
+
+
+class Severity(str, Enum):
+    HIGH = "High"
+    NORMAL = "Normal"
+
+
+class EnvType(str, Enum):
+    """Compute engine of a feedback event."""
+
+    ODPS = "ODPS"
+    EMR = "EMR"
+    HOLO = "HOLO"
+
+
+class DatabaseType(str, Enum):
+    """Target table engine (values as the DataQuality APIs spell them; samples use lower case)."""
+
+    MAXCOMPUTE = "maxcompute"
+    HOLOGRES = "hologres"
+    CDH = "cdh"
+    EMR = "emr"
+    ANALYTICDB_FOR_POSTGRESQL = "analyticdb_for_postgresql"
+    ANALYTICDB_FOR_MYSQL = "analyticdb_for_mysql"
+    STARROCKS = "starrocks"
+
+
+class Metric(str, Enum):
+    COUNT = "Count"
+    MIN = "Min"
+    MAX = "Max"
+    AVG = "Avg"
+    DISTINCT_COUNT = "DistinctCount"
+    DISTINCT_PERCENT = "DistinctPercent"
+    DUPLICATED_COUNT = "DuplicatedCount"
+    DUPLICATED_PERCENT = "DuplicatedPercent"
+    TABLE_SIZE = "TableSize"
+    NULL_VALUE_COUNT = "NullValueCount"
+    NULL_VALUE_PERCENT = "NullValuePercent"
+    GROUP_COUNT = "GroupCount"
+    COUNT_NOT_IN = "CountNotIn"
+    COUNT_DISTINCT_NOT_IN = "CountDistinctNotIn"
+    USER_DEFINED_SQL = "UserDefinedSql"
+
+
+class CheckingType(str, Enum):
+    FIXED = "Fixed"
+    FLUCTUATION = "Fluctuation"
+    FLUCTUATION_DISCRETE = "FluctuationDiscrete"
+    AUTO = "Auto"
+    AVERAGE = "Average"
+    VARIANCE = "Variance"
+
+
+class TriggerType(str, Enum):
+    BY_SCHEDULED_TASK_INSTANCE = "ByScheduledTaskInstance"
+    BY_MANUAL = "ByManual"
+
+
+class HookType(str, Enum):
+    BLOCK_TASK_INSTANCE = "BlockTaskInstance"
+
+
+CheckResultCode = Annotated[CheckResult | int, _int_code(CheckResult)]
+BlockTypeCode = Annotated[BlockType | int, _int_code(BlockType)]
+SeverityCode = Annotated[Severity | str, _str_code(Severity)]
+EnvTypeCode = Annotated[EnvType | str, _str_code(EnvType)]
+DatabaseTypeCode = Annotated[DatabaseType | str, _str_code(DatabaseType)]
+MetricCode = Annotated[Metric | str, _str_code(Metric)]
+CheckingTypeCode = Annotated[CheckingType | str, _str_code(CheckingType)]
+TriggerTypeCode = Annotated[TriggerType | str, _str_code(TriggerType)]
+HookTypeCode = Annotated[HookType | str, _str_code(HookType)]
+
+
+# --------------------------------------------------------------------------------------------
+# Check results (regular events)
+# --------------------------------------------------------------------------------------------
+
+
+class DqcCheckFeedbackPayload(DataWorksPayload):
+    """dqc-check-feedback-event: a user commented on a check result (sample has no eventCode)."""
+
+    rule_id: int | None = None
+    rule_check_id: int | None = None
+    feedback_content: str | None = None
+    create_user: str | None = None
+    task_id: str | None = None
+    begin_time: Timestamp | None = None
+    env_type: EnvTypeCode | None = None
+    project_name: str | None = None
+    project_id: int | None = None
+
+
+class ReferenceValue(WireModel):
+    """A value the check compared against (history for fluctuation checks)."""
+
+    biz_date: DqBizDate | None = None
+    discrete_property: str | None = None
+    value: Measured | None = None
+    single_check_result: CheckResultCode | None = None
+
+
+class SampleValue(WireModel):
+    """The value measured for one business date."""
+
+    biz_date: DqBizDate | None = None
+    value: Measured | None = None
+
+
+class DqcCheckFinishedPayload(DataWorksPayload):
+    """dqc-check-finished-event: one rule was checked; the result and the samples behind it."""
+
+    id: int | None = None
+    project_id: int | None = None
+    project_name: str | None = None
+    task_id: str | None = None
+    entity_id: int | None = None
+    rule_id: int | None = None
+    rule_name: str | None = None
+    table_name: str | None = None
+    #: The checked column (wire name ``property``, renamed so it does not shadow the builtin).
+    property_name: str | None = Field(default=None, alias="property")
+    #: Wire name is all lower case (``bizdate``), unlike every other date field.
+    biz_date: DqBizDate | None = Field(
+        default=None,
+        validation_alias=AliasChoices("bizdate", "bizDate", "biz_date"),
+        serialization_alias="bizdate",
+    )
+    date_type: str | None = None
+    actual_expression: str | None = None
+    match_expression: str | None = None
+    block_type: BlockTypeCode | None = None
+    check_result: CheckResultCode | None = None
+    #: e.g. avg, count, sum, min, max, count_distinct, user_defined, table_count, table_size.
+    method_name: str | None = None
+    begin_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    time_consuming: str | None = None
+    #: ``CWF2`` for scheduled runs; empty for manual ones.
+    external_type: str | None = None
+    #: The node ID, or ``triggerByManual``.
+    external_id: str | None = None
+    discrete: bool | None = None
+    fixed_check: bool | None = None
+    reference_value: list[ReferenceValue] | None = None
+    sample_value: list[SampleValue] | None = None
+    trend: str | None = None
+    expect_value: float | None = None
+    op: str | None = None
+    template_id: int | None = None
+    checker_type: int | None = None
+    is_prediction: bool | None = None
+    comment: str | None = None
+    # In the sample, not in the field table: types not documented, kept loose.
+    check_result_status: int | str | None = None
+    feedback_status: int | str | None = None
+    whether_to_filter_dirty_data: bool | str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.check_result == CheckResult.PASSED
+
+    @property
+    def blocks_downstream(self) -> bool:
+        """A strong rule that hit its critical threshold stops the node's descendants."""
+        return self.block_type == BlockType.STRONG and self.check_result == CheckResult.CRITICAL
+
+
+# --------------------------------------------------------------------------------------------
+# Rules (pre-events)
+# --------------------------------------------------------------------------------------------
+
+
+class RuleTarget(WireModel):
+    """The monitored table."""
+
+    database_type: DatabaseTypeCode | None = None
+    table_guid: str | None = None
+
+
+class SamplingConfig(WireModel):
+    metric: MetricCode | None = None
+
+
+class Threshold(WireModel):
+    expression: str | None = None
+
+
+class Thresholds(WireModel):
+    expected: Threshold | None = None
+    critical: Threshold | None = None
+
+
+class CheckingConfig(WireModel):
+    type: CheckingTypeCode | None = None
+    thresholds: Thresholds | None = None
+
+
+class DataQualityRule(WireModel):
+    """One quality rule as the rule pre-events describe it."""
+
+    id: int | None = None
+    name: str | None = None
+    enabled: bool | None = None
+    severity: SeverityCode | None = None
+    description: str | None = None
+    template_code: str | None = None
+    sampling_config: SamplingConfig | None = None
+    checking_config: CheckingConfig | None = None
+
+
+class _DqOperation(DataWorksPayload):
+    """Who did what, when, in which workspace: common to every Data Quality pre-event."""
+
+    project_id: int | None = None
+    operator: str | None = None
+    operation_time: Timestamp | None = None
+
+
+class DataQualityRulesPayload(_DqOperation):
+    """batch-create-data-quality-rules: rules about to be created on one table."""
+
+    data_quality_task_id: int | None = None
+    target: RuleTarget | None = None
+    rules: list[DataQualityRule] | None = None
+
+
+class DataQualityRulePayload(_DqOperation, DataQualityRule):
+    """update-data-quality-rule: one rule, its fields at the top level."""
+
+    data_quality_task_id: int | None = None
+    target: RuleTarget | None = None
+
+
+class DataQualityRulesUpdatePayload(DataQualityRulePayload):
+    """batch-update-data-quality-rules.
+
+    No batch sample exists: the doc's sample for this event is the single-rule shape with
+    ``eventCode: update-data-quality-rule``. Both shapes decode here; :attr:`all_rules` gives the
+    rules either way.
+    """
+
+    rules: list[DataQualityRule] | None = None
+
+    @property
+    def all_rules(self) -> list[DataQualityRule]:
+        if self.rules is not None:
+            return list(self.rules)
+        single = {name: getattr(self, name) for name in DataQualityRule.model_fields}
+        if all(value is None for value in single.values()):
+            return []
+        return [DataQualityRule.model_validate(single)]
+
+
+class DataQualityIdsPayload(_DqOperation):
+    """batch-delete-data-quality-rules / batch-delete-data-quality-evaluation-tasks."""
+
+    ids: CommaList[int] | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation tasks (monitors) and their notifications (pre-events)
+# --------------------------------------------------------------------------------------------
+
+
+class EvaluationTrigger(WireModel):
+    type: TriggerTypeCode | None = None
+    #: Scheduling node IDs whose instances trigger the monitor.
+    task_ids: CommaList[int] | None = None
+
+
+class EvaluationHook(WireModel):
+    type: HookTypeCode | None = None
+    #: e.g. ``${severity} == "High" AND ${status} == "Critical"``.
+    condition: str | None = None
+
+
+class NotificationReceiver(WireModel):
+    receiver_type: str | None = None
+    receiver_values: CommaList[str] | None = None
+    extension: Any = None
+
+
+class NotificationSetting(WireModel):
+    channels: CommaList[str] | None = None
+    #: Wire name is misspelt ``notificaionReceivers``; the correct spelling is accepted too.
+    notification_receivers: list[NotificationReceiver] | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "notificaionReceivers", "notificationReceivers", "notification_receivers"
+        ),
+        serialization_alias="notificaionReceivers",
+    )
+
+
+class EvaluationNotifications(WireModel):
+    condition: str | None = None
+    notifications: list[NotificationSetting] | None = None
+
+
+class EvaluationTaskPayload(_DqOperation):
+    """create- / update-data-quality-evaluation-task: a monitor about to be saved."""
+
+    name: str | None = None
+    description: str | None = None
+    target: RuleTarget | None = None
+    trigger: EvaluationTrigger | None = None
+    data_source_id: int | None = None
+    #: JSON text on the wire (engine settings such as the queue); parsed here.
+    runtime_conf: JsonText[dict[str, Any]] | None = None
+    rules: list[DataQualityRule] | None = None
+    hooks: list[EvaluationHook] | None = None
+    notifications: EvaluationNotifications | None = None
+
+
+class EvaluationTaskClonePayload(_DqOperation):
+    """clone-data-quality-evaluation-task: copy monitor ``id`` onto other tables."""
+
+    id: int | None = None
+    targets: list[RuleTarget] | None = None
+
+
+class EvaluationTaskNotificationPayload(_DqOperation):
+    """create- / delete-data-quality-evaluation-task-notification (no delete sample in the docs)."""
+
+    data_quality_evaluation_task_id: int | None = None
+    #: Email, SMS, Phone, Lark, WeChat, DingTalk or Custom Webhook; the sample sends ``sms``.
+    channel: str | None = None
+    receiver_value: str | None = None
+
+
+class EvaluationTaskNotificationUpdatePayload(_DqOperation):
+    """update-data-quality-evaluation-task-notification: one channel/receiver replaced by another."""
+
+    data_quality_evaluation_task_id: int | None = None
+    current_channel: str | None = None
+    current_receiver_value: str | None = None
+    updated_channel: str | None = None
+    updated_receiver_value: str | None = None
+
+
+__all__ = [
+    "BlockType",
+    "CheckResult",
+    "CheckingConfig",
+    "CheckingType",
+    "DataQualityIdsPayload",
+    "DataQualityRule",
+    "DataQualityRulePayload",
+    "DataQualityRulesPayload",
+    "DataQualityRulesUpdatePayload",
+    "DatabaseType",
+    "DqcCheckFeedbackPayload",
+    "DqcCheckFinishedPayload",
+    "EnvType",
+    "EvaluationHook",
+    "EvaluationNotifications",
+    "EvaluationTaskClonePayload",
+    "EvaluationTaskNotificationPayload",
+    "EvaluationTaskNotificationUpdatePayload",
+    "EvaluationTaskPayload",
+    "EvaluationTrigger",
+    "HookType",
+    "Metric",
+    "NotificationReceiver",
+    "NotificationSetting",
+    "ReferenceValue",
+    "RuleTarget",
+    "SampleValue",
+    "SamplingConfig",
+    "Severity",
+    "Threshold",
+    "Thresholds",
+    "TriggerType",
+]

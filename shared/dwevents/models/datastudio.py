@@ -1,0 +1,216 @@
+"""Data Studio payloads: node changes, file commit/deploy/delete/run/review, table commit/deploy.
+
+Field names and types follow the DataWorks "Event list and message format" page (§2.1 of the project
+reference). The documented samples disagree with the tables in places; the models accept both:
+
+* ``schedulerType`` is documented as ``NORMAL(0)`` … and sent as the *name* (``"NORMAL"``); a code is
+  accepted too, and an unknown name or code is kept as it came;
+* ``changeType`` is a string code (``"0"`` create, ``"1"`` update, ``"2"`` delete);
+* ``fileType`` is the numeric code type of GetIDEEventDetail / ListFileType;
+* ``fileCreateTime`` is a Shanghai wall-clock string, ``createTime`` / ``modifyTime`` epoch milliseconds;
+* the table events carry neither ``eventCode`` nor ``blockBusiness`` in the documented sample.
+
+Also home of :func:`enum_or_raw`, the before-validator the other payload modules use for coded values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum, IntEnum
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BeforeValidator, PlainSerializer
+
+from dwevents.models.base import DataWorksPayload, Timestamp
+
+E = TypeVar("E", bound=Enum)
+
+
+def _norm(text: str) -> str:
+    return text.strip().upper().replace(" ", "_").replace("-", "_")
+
+
+def enum_or_raw(enum_cls: type[E]) -> Callable[[Any], Any]:
+    """Before-validator: a member by value or by name (case/space-insensitive), else the value unchanged.
+
+    Paired with ``Enum | int`` / ``Enum | str`` so a code DataWorks adds tomorrow still decodes (as the
+    raw value) instead of failing the whole event.
+    """
+    lookup: dict[str, E] = {}
+    for member in enum_cls:
+        lookup.setdefault(_norm(str(member.value)), member)
+    for member in enum_cls:
+        lookup.setdefault(_norm(member.name), member)
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, (bool, enum_cls)):
+            return value
+        if isinstance(value, (int, str)):
+            member = lookup.get(_norm(str(value)))
+            if member is not None:
+                return member
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                return int(value)
+        return value
+
+    return convert
+
+
+class SchedulerType(IntEnum):
+    """How the scheduler treats the node's instances (wire: the name; docs also give the code)."""
+
+    NORMAL = 0
+    MANUAL = 1
+    PAUSE = 2
+    SKIP = 3
+    SKIP_UNCHOOSE = 4
+    SKIP_CYCLE = 5
+    CONDITION_UNCHOOSE = 6
+    REALTIME_DEPRECATED = 7
+
+
+class ChangeType(str, Enum):
+    """What a file commit/deploy does to the file (wire: a string code)."""
+
+    CREATE = "0"
+    UPDATE = "1"
+    DELETE = "2"
+
+
+class FileType(IntEnum):
+    """Code type of a file (the GetIDEEventDetail list); ListFileType knows more, kept as plain ints."""
+
+    SHELL = 6
+    ODPS_SQL = 10
+    ODPS_MR = 11
+    DATA_INTEGRATION = 23
+    ODPS_SCRIPT = 24
+    ZERO_LOAD = 99
+    PYODPS2 = 221
+    ODPS_SPARK = 225
+    EMR_HIVE = 227
+    EMR_SPARK = 228
+    EMR_SPARK_SQL = 229
+    EMR_MR = 230
+    OSS_OBJECT_INSPECTION = 239
+    EMR_SHELL = 257
+    EMR_SPARK_SHELL = 258
+    EMR_PRESTO = 259
+    EMR_IMPALA = 260
+    REALTIME_SYNC = 900
+    CROSS_TENANT_COLLABORATION = 1089
+    HOLOGRES_DEVELOPMENT = 1091
+    HOLOGRES_SQL = 1093
+    ASSIGNMENT = 1100
+    PYODPS3 = 1221
+
+
+def _scheduler_name(value: Any) -> Any:
+    # The wire carries the name; dump it the same way so to_wire() round-trips the documented form.
+    return value.name if isinstance(value, SchedulerType) else value
+
+
+# The raw type comes first in these unions on purpose: smart-mode validation still prefers the enum
+# member (an exact match), and a malformed value is reported as "expected an integer", which is the
+# truth, rather than "not one of the documented values".
+
+#: ``"NORMAL"`` / ``0`` / ``"0"`` → :class:`SchedulerType`; unknown names or codes kept as they came.
+SchedulerTypeValue = Annotated[
+    int | str | SchedulerType,
+    BeforeValidator(enum_or_raw(SchedulerType)),
+    PlainSerializer(_scheduler_name, when_used="json"),
+]
+#: ``"0"`` / ``0`` → :class:`ChangeType`; an unknown code is kept as a string.
+ChangeTypeValue = Annotated[str | ChangeType, BeforeValidator(enum_or_raw(ChangeType))]
+#: ``10`` / ``"10"`` → :class:`FileType`; an unknown code is kept as an int.
+FileTypeValue = Annotated[int | FileType, BeforeValidator(enum_or_raw(FileType))]
+
+
+class NodeChangePayload(DataWorksPayload):
+    """A node deployed to production was created, updated or deleted (regular events).
+
+    The deletion sample has no ``eventCode`` but a ``datasource``; create/update carry ``blockBusiness``.
+    """
+
+    node_id: int | None = None
+    node_name: str | None = None
+    #: Code type name as ListFileType spells it, e.g. ``ODPS_SQL``.
+    program_type: str | None = None
+    cron_express: str | None = None
+    scheduler_type: SchedulerTypeValue | None = None
+    owner_id: str | None = None
+    #: 1, 3, 5, 7 or 8; larger runs first.
+    priority: int | None = None
+    baseline_id: int | None = None
+    repeatability: bool | None = None
+    create_time: Timestamp | None = None
+    modify_time: Timestamp | None = None
+    project_id: int | None = None
+    operator: str | None = None
+    block_business: bool | None = None
+    #: node-change-deleted only.
+    datasource: str | None = None
+
+
+class _FileEventPayload(DataWorksPayload):
+    """Fields every file event shares (delete, run, commit, deploy)."""
+
+    operator: str | None = None
+    project_id: int | None = None
+    node_id: int | None = None
+    file_id: int | None = None
+    file_name: str | None = None
+    file_type: FileTypeValue | None = None
+    file_owner: str | None = None
+    #: Wall-clock ``yyyy-MM-dd HH:mm:ss`` in Asia/Shanghai on the wire.
+    file_create_time: Timestamp | None = None
+    #: The extension's check-process id (what the verdict is about).
+    extension_biz_id: str | None = None
+    block_business: bool | None = None
+    #: In every sample (value 1) but undocumented: node / resource / function file, presumably.
+    resource_type: int | str | None = None
+
+
+class FileChangePayload(_FileEventPayload):
+    """File commit / deploy (pre-event and regular event share the shape)."""
+
+    change_type: ChangeTypeValue | None = None
+    file_version: int | None = None
+    data_source_name: str | None = None
+
+
+class FileOperationPayload(_FileEventPayload):
+    """File delete / run pre-events: the file as it is, no change type or version."""
+
+
+class FileReviewPayload(FileChangePayload):
+    """Node code review (zh/tc docs only, no field list): read as a file change, keep everything else."""
+
+
+class TableChangePayload(DataWorksPayload):
+    """MaxCompute table commit / deploy pre-events (the sample has no ``eventCode``)."""
+
+    operator: str | None = None
+    project_id: int | None = None
+    extension_biz_id: str | None = None
+    table_name: str | None = None
+    #: Documented as always ``ODPS``.
+    table_type: str | None = None
+    max_compute_project: str | None = None
+    block_business: bool | None = None
+
+
+__all__ = [
+    "ChangeType",
+    "ChangeTypeValue",
+    "FileChangePayload",
+    "FileOperationPayload",
+    "FileReviewPayload",
+    "FileType",
+    "FileTypeValue",
+    "NodeChangePayload",
+    "SchedulerType",
+    "SchedulerTypeValue",
+    "TableChangePayload",
+    "enum_or_raw",
+]
