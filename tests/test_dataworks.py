@@ -18,6 +18,7 @@ from dwevents.errors import ConfigError, ReplyError
 from dwevents.local.dataworks_api import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DataWorksApiStandIn
 from dwevents.verdict import MAX_TIP_CHARS
 
+TRANSPORTS = ("sdk", "lean")
 SDK_PREFIXES = ("alibabacloud", "Tea", "darabonba")
 
 
@@ -33,9 +34,11 @@ def api(standin: DataWorksApiStandIn) -> DataWorksApiStandIn:
     return standin
 
 
-@pytest.fixture(scope="module")
-def client(standin: DataWorksApiStandIn) -> DataWorksClient:
-    dw = DataWorksClient(DataWorksSettings.from_env(environ=standin.client_env()))
+@pytest.fixture(scope="module", params=TRANSPORTS)
+def client(standin: DataWorksApiStandIn, request: pytest.FixtureRequest) -> DataWorksClient:
+    """The same client over the official SDK (default) and over the lean transport."""
+    environ = {**standin.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": request.param}
+    dw = DataWorksClient(DataWorksSettings.from_env(environ=environ))
     dw.warm()
     return dw
 
@@ -213,7 +216,8 @@ def test_option_value_that_is_not_json(api: DataWorksApiStandIn, client: DataWor
     assert caught.value.code == "InvalidOptionValue" and not caught.value.transient
 
 
-def test_sts_credentials_are_signed_and_accepted(api: DataWorksApiStandIn) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_sts_credentials_are_signed_and_accepted(api: DataWorksApiStandIn, transport: str) -> None:
     # GIVEN FC-style temporary credentials in the context
     api.add_credentials("STS.fc-role", "role-secret", security_token="role-token")
     ctx = SimpleNamespace(
@@ -223,7 +227,12 @@ def test_sts_credentials_are_signed_and_accepted(api: DataWorksApiStandIn) -> No
         ),
     )
     settings = DataWorksSettings.from_env(
-        ctx, {"DWEVENTS_DATAWORKS_ENDPOINT": api.endpoint, "DWEVENTS_DATAWORKS_PROTOCOL": "http"}
+        ctx,
+        {
+            "DWEVENTS_DATAWORKS_ENDPOINT": api.endpoint,
+            "DWEVENTS_DATAWORKS_PROTOCOL": "http",
+            "DWEVENTS_DATAWORKS_TRANSPORT": transport,
+        },
     )
     # WHEN a verdict is sent THEN the stand-in saw (and verified) the token
     DataWorksClient(settings).update_ide_event_result("m-sts", "ext", "OK", "", timeout_s=2)
@@ -233,13 +242,15 @@ def test_sts_credentials_are_signed_and_accepted(api: DataWorksApiStandIn) -> No
 # -- errors ----------------------------------------------------------------------------------------------
 
 
-def test_wrong_secret_is_a_permanent_reply_error(api: DataWorksApiStandIn) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_wrong_secret_is_a_permanent_reply_error(api: DataWorksApiStandIn, transport: str) -> None:
     bad = DataWorksClient(
         DataWorksSettings(
             endpoint=api.endpoint,
             protocol="http",
             access_key_id=DEFAULT_ACCESS_KEY_ID,
             access_key_secret="wrong",
+            transport=transport,
         )
     )
     with pytest.raises(ReplyError) as caught:
@@ -277,9 +288,16 @@ def test_one_http_attempt_per_call(api: DataWorksApiStandIn, client: DataWorksCl
     assert len(api.requests) == 1
 
 
-def test_connection_refused_is_transient() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_connection_refused_is_transient(transport: str) -> None:
     dead = DataWorksClient(
-        DataWorksSettings(endpoint="127.0.0.1:9", protocol="http", access_key_id="a", access_key_secret="b")
+        DataWorksSettings(
+            endpoint="127.0.0.1:9",
+            protocol="http",
+            access_key_id="a",
+            access_key_secret="b",
+            transport=transport,
+        )
     )
     with pytest.raises(DataWorksError) as caught:
         dead.update_ide_event_result("m", "ext", "OK", "", timeout_s=1)
@@ -290,8 +308,11 @@ def test_connection_refused_is_transient() -> None:
     )
 
 
-def test_missing_credentials_are_permanent(api: DataWorksApiStandIn) -> None:
-    anonymous = DataWorksClient(DataWorksSettings(endpoint=api.endpoint, protocol="http"))
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_missing_credentials_are_permanent(api: DataWorksApiStandIn, transport: str) -> None:
+    anonymous = DataWorksClient(
+        DataWorksSettings(endpoint=api.endpoint, protocol="http", transport=transport)
+    )
     with pytest.raises(DataWorksError) as caught:
         anonymous.update_ide_event_result("m", "ext", "OK", "", timeout_s=1)
     assert caught.value.code == "InvalidCredentials" and not caught.value.transient
@@ -327,3 +348,58 @@ def test_no_credentials_in_logs_even_with_sdk_debug(
     for secret in ("log-secret-value", "log-token-value", "Authorization", "authorization"):
         assert secret not in text
     assert DEFAULT_ACCESS_KEY_SECRET not in text
+
+
+# -- the lean transport (optional, not the default) ------------------------------------------------------
+
+
+def test_lean_signature_equals_the_sdk_signature() -> None:
+    from alibabacloud_tea_openapi.utils import Utils
+    from darabonba.request import DaraRequest
+
+    from dwevents.dataworks_lean import authorization
+
+    # GIVEN one request with a query (Workbench style) and every header the SDK signs
+    query = {"CheckResult": "OK", "CheckResultTip": "a b&c=d/é~*", "ExtensionCode": "e", "MessageId": "m"}
+    headers = {
+        "host": "dataworks.cn-hangzhou.aliyuncs.com",
+        "x-acs-action": "UpdateWorkbenchEventResult",
+        "x-acs-version": "2020-05-18",
+        "x-acs-date": "2026-11-23T07:40:28Z",
+        "x-acs-signature-nonce": "abc",
+        "x-acs-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "x-acs-security-token": "tok",
+        "accept": "application/json",
+    }
+    request = DaraRequest()
+    request.method, request.pathname, request.query, request.headers = "POST", "/", dict(query), dict(headers)
+    # WHEN both sign it THEN the Authorization headers are identical
+    sdk = Utils.get_authorization(
+        request, "ACS3-HMAC-SHA256", headers["x-acs-content-sha256"], "AK", "SECRET"
+    )
+    lean = authorization("POST", "/", query, headers, headers["x-acs-content-sha256"], "AK", "SECRET")
+    assert lean == sdk
+
+
+def test_lean_transport_imports_no_sdk_module() -> None:
+    code = (
+        "import sys; from dwevents.dataworks import DataWorksClient, DataWorksSettings; "
+        "DataWorksClient(DataWorksSettings(endpoint='x', transport='lean')).warm(); "
+        f"print([m for m in sys.modules if m.startswith({SDK_PREFIXES!r})])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_lean_reconnects_after_the_server_closes_an_idle_connection(api: DataWorksApiStandIn) -> None:
+    # GIVEN a lean client whose kept-alive connection the server then drops
+    lean = DataWorksClient(
+        DataWorksSettings.from_env(environ={**api.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": "lean"})
+    )
+    lean.update_ide_event_result("m-1", "ext", "OK", "", timeout_s=2)
+    api.inject(drop=True)
+    with pytest.raises(DataWorksError):
+        lean.update_ide_event_result("m-2", "ext", "OK", "", timeout_s=2)
+    # WHEN it sends again THEN a fresh connection carries it
+    lean.update_ide_event_result("m-3", "ext", "OK", "", timeout_s=2)
+    assert [v.message_id for v in api.verdicts] == ["m-1", "m-3"]

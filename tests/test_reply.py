@@ -16,6 +16,7 @@ from dwevents.reply import BACKOFF_CAP_S, ReplyReceipt, backoff_delay, send_verd
 from dwevents.verdict import MAX_TIP_CHARS, CheckResult, Verdict
 
 SLACK_S = 0.5
+TRANSPORTS = ("sdk", "lean")
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +31,11 @@ def api(standin: DataWorksApiStandIn) -> DataWorksApiStandIn:
     return standin
 
 
-@pytest.fixture(scope="module")
-def client(standin: DataWorksApiStandIn) -> DataWorksClient:
-    dw = DataWorksClient(DataWorksSettings.from_env(environ=standin.client_env()))
+@pytest.fixture(scope="module", params=TRANSPORTS)
+def client(standin: DataWorksApiStandIn, request: pytest.FixtureRequest) -> DataWorksClient:
+    """The same client over the official SDK (default) and over the lean transport."""
+    environ = {**standin.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": request.param}
+    dw = DataWorksClient(DataWorksSettings.from_env(environ=environ))
     dw.warm()
     return dw
 
@@ -115,13 +118,15 @@ def test_client_error_is_not_retried_and_code_is_reported(
     assert "InvalidParameter.MessageId" in caplog.text and len(api.requests) == 1
 
 
-def test_wrong_secret_is_not_retried(api: DataWorksApiStandIn) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_wrong_secret_is_not_retried(api: DataWorksApiStandIn, transport: str) -> None:
     bad = DataWorksClient(
         DataWorksSettings(
             endpoint=api.endpoint,
             protocol="http",
             access_key_id=DEFAULT_ACCESS_KEY_ID,
             access_key_secret="wrong",
+            transport=transport,
         )
     )
     receipt = send(bad, FAIL)
@@ -145,9 +150,16 @@ def test_hang_past_the_deadline_returns_by_the_deadline(
     assert not receipt.acknowledged and receipt.attempts >= 1 and receipt.error_code == "Transport.Timeout"
 
 
-def test_unreachable_endpoint_keeps_trying_until_the_deadline() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_unreachable_endpoint_keeps_trying_until_the_deadline(transport: str) -> None:
     dead = DataWorksClient(
-        DataWorksSettings(endpoint="127.0.0.1:9", protocol="http", access_key_id="a", access_key_secret="b")
+        DataWorksSettings(
+            endpoint="127.0.0.1:9",
+            protocol="http",
+            access_key_id="a",
+            access_key_secret="b",
+            transport=transport,
+        )
     )
     started = time.monotonic()
     receipt = send(dead, FAIL, budget_s=1.0)

@@ -1,6 +1,7 @@
-"""FC3 entry point for DataWorks DagStatusChanges events (dag-status-changes).
+"""FC3 entry point for DataWorks DagStatusChanges events: dag-status-changes.
 
 Thin on purpose: decoding, trust checks, idempotency, routing, actions and verdicts live in dwevents.
+Register your own actions with ``@app.router.on("<eventCode>")``.
 """
 
 from dwevents.runtime import FunctionApp

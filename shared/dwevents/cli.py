@@ -1,11 +1,11 @@
 """``dwevents``: decode, inspect, match and run DataWorks events locally.
 
-    dwevents decode [FILE|-]          one JSON summary line per event (exit 2 on undecodable input)
-    dwevents catalogue [--json]       the event catalogue
-    dwevents match PATTERN EVENT      does an EventBridge pattern match an event? (exit 0 / 1)
-    dwevents invoke [FILE|DIR ...]    run events through the local EventBridge + handlers (default: events/)
-    dwevents serve [--port N]         the same as a local HTTP bus on 127.0.0.1
-    dwevents rules check FILE         validate a policy rules file
+dwevents decode [FILE|-]          one JSON summary line per event (exit 2 on undecodable input)
+dwevents catalogue [--json]       the event catalogue
+dwevents match PATTERN EVENT      does an EventBridge pattern match an event? (exit 0 / 1)
+dwevents invoke [FILE|DIR ...]    run events through the local EventBridge + handlers (default: events/)
+dwevents serve [--port N]         the same as a local HTTP bus on 127.0.0.1
+dwevents rules check FILE         validate a policy rules file
 """
 
 from __future__ import annotations
@@ -67,9 +67,13 @@ def cmd_catalogue(args: argparse.Namespace, out: TextIO) -> int:
     for spec in CATALOGUE:
         api = spec.reply_api.value if spec.reply_api else "-"
         mark = " *" if spec.inferred else ""
-        out.write(f"{spec.type:<{width}}  {spec.event_code:<48} {spec.level.value:<9} {spec.kind.value:<9} "
-                  f"{api}{mark}\n")
-    out.write(f"\n{len(CATALOGUE)} event types; * = classification or reply API inferred (see `--json` notes)\n")
+        out.write(
+            f"{spec.type:<{width}}  {spec.event_code:<48} {spec.level.value:<9} {spec.kind.value:<9} "
+            f"{api}{mark}\n"
+        )
+    out.write(
+        f"\n{len(CATALOGUE)} event types; * = classification or reply API inferred (see `--json` notes)\n"
+    )
     return EXIT_OK
 
 
@@ -141,11 +145,15 @@ def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
         if not args.json:
             if bus.dataworks is not None:
                 verdicts = list(bus.dataworks.verdicts)
-                out.write(f"\nLocal DataWorks API stand-in ({bus.dataworks.endpoint}) received "
-                          f"{len(verdicts)} verdict(s):\n")
+                out.write(
+                    f"\nLocal DataWorks API stand-in ({bus.dataworks.endpoint}) received "
+                    f"{len(verdicts)} verdict(s):\n"
+                )
                 for v in verdicts:
-                    out.write(f"  {_get(v, 'action')}: {_get(v, 'check_result')} for message "
-                              f"{_get(v, 'message_id')}  {_short(_get(v, 'tip') or '', 90)}\n")
+                    out.write(
+                        f"  {_get(v, 'action')}: {_get(v, 'check_result')} for message "
+                        f"{_get(v, 'message_id')}  {_short(_get(v, 'tip') or '', 90)}\n"
+                    )
             summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
             out.write(f"\n{sum(counts.values())} event(s): {summary}\n")
     return EXIT_OK
@@ -168,13 +176,18 @@ def _print_report(report: Any, out: TextIO) -> None:
         kind = action.get("action")
         if kind == "audit":
             rec = action.get("record", {})
-            facts = " ".join(f"{k}={rec[k]}" for k in ("who", "workspace_id", "node", "instance", "table", "file",
-                                                       "status") if rec.get(k) not in (None, "", []))
+            facts = " ".join(
+                f"{k}={rec[k]}"
+                for k in ("who", "workspace_id", "node", "instance", "table", "file", "status")
+                if rec.get(k) not in (None, "", [])
+            )
             out.write(f"    audit: {rec.get('title')}  {_short(facts, 100)}\n")
         elif kind == "notify":
             state = "sent" if action.get("ok") else f"NOT sent ({action.get('error')})"
-            out.write(f"    notify {action.get('channel')} [{action.get('route')}]: {state}: "
-                      f"{_short(action.get('text') or '', 100)}\n")
+            out.write(
+                f"    notify {action.get('channel')} [{action.get('route')}]: {state}: "
+                f"{_short(action.get('text') or '', 100)}\n"
+            )
         elif kind == "metrics":
             lines = action.get("lines") or []
             out.write(f"    metrics: {', '.join(_metric(line) for line in lines)}\n")
@@ -183,16 +196,19 @@ def _print_report(report: Any, out: TextIO) -> None:
     if report.verdict:
         v = report.verdict
         ack = "acknowledged" if v.get("acknowledged") else f"NOT acknowledged ({v.get('error')})"
-        out.write(f"    verdict: {v.get('result')} via {v.get('api')} ({ack})"
-                  f"{' rule ' + v['rule'] if v.get('rule') else ''}"
-                  f"{': ' + _short(v['tip'], 90) if v.get('tip') else ''}\n")
+        out.write(
+            f"    verdict: {v.get('result')} via {v.get('api')} ({ack})"
+            f"{' rule ' + v['rule'] if v.get('rule') else ''}"
+            f"{': ' + _short(v['tip'], 90) if v.get('tip') else ''}\n"
+        )
     if report.error:
         out.write(f"    error: {_short(report.error, 160)}\n")
 
 
 def _metric(line: dict[str, Any]) -> str:
     label = line.get("phase") or line.get("status")
-    return f"{line['metric']}[{label}]={line['value']}{'' if line.get('unit') == 'count' else line.get('unit', '')}"
+    unit = "" if line.get("unit") == "count" else line.get("unit", "")
+    return f"{line['metric']}[{label}]={line['value']}{unit}"
 
 
 def _invoke_remote(args: argparse.Namespace, files: list[Path], out: TextIO) -> int:
@@ -208,13 +224,20 @@ def _invoke_remote(args: argparse.Namespace, files: list[Path], out: TextIO) -> 
         event = json.loads(raw)
         events = event if isinstance(event, list) else [event]
         for item in events:
-            targets = [f for f in declared.functions if f.pattern and compile_pattern(f.pattern).matches(item)]
+            targets = [
+                f for f in declared.functions if f.pattern and compile_pattern(f.pattern).matches(item)
+            ]
             if not targets:
                 out.write(f"{path.name}: no function's rule matches\n")
                 continue
             for fn in targets:
-                result = invoke_remote(fn.name, json.dumps(item).encode(), region=args.region,
-                                       endpoint=args.endpoint, protocol=args.protocol)
+                result = invoke_remote(
+                    fn.name,
+                    json.dumps(item).encode(),
+                    region=args.region,
+                    endpoint=args.endpoint,
+                    protocol=args.protocol,
+                )
                 record = {"file": str(path), "function": fn.name, **_as_dict(result)}
                 if record.get("error_type"):
                     status = EXIT_NO_MATCH
@@ -242,14 +265,14 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
             with lock:  # handlers run one at a time: each borrows the process environment
                 reports = bus.invoke_bytes(body)
             self._reply(200, {"events": [r.as_dict() for r in reports]})
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/verdicts" and bus.dataworks is not None:
                 self._reply(200, {"verdicts": [_as_dict(v) for v in bus.dataworks.verdicts]})
             else:
@@ -263,12 +286,14 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *a: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *a: Any) -> None:
             logging.getLogger("dwevents.serve").info(format, *a)
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    out.write(f"dwevents local bus on http://127.0.0.1:{server.server_address[1]}/ "
-              f"({len(bus.functions)} functions from {args.syaml}); Ctrl-C to stop\n")
+    out.write(
+        f"dwevents local bus on http://127.0.0.1:{server.server_address[1]}/ "
+        f"({len(bus.functions)} functions from {args.syaml}); Ctrl-C to stop\n"
+    )
     out.flush()
     try:
         server.serve_forever()
@@ -296,8 +321,9 @@ def cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dwevents", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="dwevents", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("decode", help="decode events and print one JSON summary per event")
@@ -319,7 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--syaml", default="s.yaml")
     p.add_argument("--remote", action="store_true", help="invoke the deployed functions through FC's API")
     p.add_argument("--region", default=None)
-    p.add_argument("--endpoint", default=None, help="FC API host[:port] (default fcv3 endpoint of the region)")
+    p.add_argument(
+        "--endpoint", default=None, help="FC API host[:port] (default fcv3 endpoint of the region)"
+    )
     p.add_argument("--protocol", default="https")
     p.add_argument("-v", "--verbose", action="count", default=0)
     p.set_defaults(func=cmd_invoke)

@@ -131,8 +131,9 @@ ENV_OVERRIDES: dict[str, str] = {
 _LIST_KEYS = {"trust.allowed_accounts", "trust.allowed_sources"}
 
 
-def load_settings(path: str | os.PathLike[str] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Read the file named by ``path`` or ``$DWEVENTS_CONFIG`` (if any), then apply env overrides."""
     environ = os.environ if environ is None else environ
     path = path or environ.get(env.CONFIG_FILE) or None
@@ -152,6 +153,7 @@ def load_settings(path: str | os.PathLike[str] | None = None,
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError("expected a mapping at the top level", source=source)
         data = loaded or {}
+    _webhook_from_env(data, environ)
     for var, dotted in ENV_OVERRIDES.items():
         if var in environ and environ[var] != "":
             raw: Any = environ[var]
@@ -167,12 +169,46 @@ def load_settings(path: str | os.PathLike[str] | None = None,
         if first["type"] == "extra_forbidden":
             message = "unknown key"
         elif message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         overridden = [v for v, d in ENV_OVERRIDES.items() if key.startswith(d) and v in environ]
         hint = f" (set by ${overridden[0]})" if overridden else ""
         raise ConfigError(f"{message}{hint}", key=key, source=source) from None
     _check_references(settings, source)
     return settings
+
+
+#: Host fragments that identify a webhook's platform (DWEVENTS_WEBHOOK_URL needs no type).
+_WEBHOOK_HOSTS = (
+    ("oapi.dingtalk.com", "dingtalk"),
+    ("open.feishu.cn", "feishu"),
+    ("open.larksuite.com", "feishu"),
+    ("qyapi.weixin.qq.com", "wecom"),
+    ("hooks.slack.com", "slack"),
+)
+
+
+def webhook_type(url: str) -> str:
+    """The channel type a webhook URL belongs to; a generic JSON webhook when the host is not known."""
+    lowered = url.lower()
+    return next((kind for host, kind in _WEBHOOK_HOSTS if host in lowered), "webhook")
+
+
+def _webhook_from_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """``DWEVENTS_WEBHOOK_URL`` (+ ``_SECRET``) adds a channel ``webhook`` that the default routes use."""
+    url = environ.get(env.WEBHOOK_URL, "").strip()
+    if not url:
+        return
+    notifications = data.setdefault("notifications", {})
+    if not isinstance(notifications, dict):
+        return
+    channels = notifications.setdefault("channels", {})
+    if isinstance(channels, dict) and "webhook" not in channels:
+        channel: dict[str, Any] = {"type": webhook_type(url), "url": url}
+        secret = environ.get(env.WEBHOOK_SECRET, "").strip()
+        if secret and channel["type"] in ("dingtalk", "feishu", "webhook"):
+            channel["secret"] = secret
+        channels["webhook"] = channel
+        notifications.setdefault("default_channels", ["webhook"])
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -193,12 +229,18 @@ def _check_references(settings: Settings, source: str) -> None:
     for i, route in enumerate(settings.notifications.routes):
         for j, name in enumerate(route.channels):
             if name not in known:
-                raise ConfigError(f"unknown channel {name!r} (defined: {', '.join(sorted(known)) or 'none'})",
-                                  key=f"notifications.routes[{i}].channels[{j}]", source=source)
+                raise ConfigError(
+                    f"unknown channel {name!r} (defined: {', '.join(sorted(known)) or 'none'})",
+                    key=f"notifications.routes[{i}].channels[{j}]",
+                    source=source,
+                )
     for j, name in enumerate(settings.notifications.default_channels):
         if name not in known:
-            raise ConfigError(f"unknown channel {name!r}", key=f"notifications.default_channels[{j}]",
-                              source=source)
+            raise ConfigError(
+                f"unknown channel {name!r}", key=f"notifications.default_channels[{j}]", source=source
+            )
     for name, spec in settings.notifications.channels.items():
         if not isinstance(spec, dict) or "type" not in spec:
-            raise ConfigError("each channel needs a 'type'", key=f"notifications.channels.{name}", source=source)
+            raise ConfigError(
+                "each channel needs a 'type'", key=f"notifications.channels.{name}", source=source
+            )

@@ -41,6 +41,18 @@ _TRANSIENT_CODE_PREFIXES = ("Throttling", "InternalError", "ServiceUnavailable",
 _HEADER_DUMPING_LOGGERS = ("darabonba-core", "alibabacloud-tea")
 _QUERY_IN_TEXT = re.compile(r"(/[^\s?'\"]*)\?[^\s'\")]*")
 _IDE_RESULTS = frozenset({"OK", "WARN", "FAIL"})
+#: The SDK method behind each action (note "ideevent" is one word in the SDK).
+_SDK_METHODS = {
+    "UpdateIDEEventResult": "update_ideevent_result_with_options",
+    "UpdateWorkbenchEventResult": "update_workbench_event_result_with_options",
+    "CallbackExtension": "callback_extension_with_options",
+    "GetIDEEventDetail": "get_ideevent_detail_with_options",
+    "GetExtension": "get_extension_with_options",
+    "GetOptionValueForProject": "get_option_value_for_project_with_options",
+}
+#: Actions whose parameters the SDK sends in the query string rather than the form body.
+_QUERY_ACTIONS = frozenset({"UpdateWorkbenchEventResult", "GetExtension"})
+_TRANSPORTS = ("sdk", "lean")
 
 
 def _mask(value: str | None, keep: int = 0) -> str | None:
@@ -66,6 +78,8 @@ class DataWorksSettings:
     #: Cap on one attempt (connect + response); :func:`dwevents.reply.send_verdict` also bounds it by
     #: the time left before its deadline.
     attempt_timeout_s: float = DEFAULT_ATTEMPT_TIMEOUT_S
+    #: ``sdk`` (default: the official SDK) or ``lean`` (dwevents.dataworks_lean: http.client + ACS3).
+    transport: str = "sdk"
 
     def __post_init__(self) -> None:
         endpoint = self.endpoint.strip()
@@ -83,6 +97,10 @@ class DataWorksSettings:
             )
         if self.attempt_timeout_s <= 0:
             raise ConfigError("attempt timeout must be positive", key=env.DATAWORKS_TIMEOUT_MS)
+        if self.transport not in _TRANSPORTS:
+            raise ConfigError(
+                f"transport must be sdk or lean, not {self.transport!r}", key=env.DATAWORKS_TRANSPORT
+            )
         object.__setattr__(self, "endpoint", endpoint)
         object.__setattr__(self, "protocol", protocol)
 
@@ -91,7 +109,8 @@ class DataWorksSettings:
             f"DataWorksSettings(endpoint={self.endpoint!r}, protocol={self.protocol!r}, "
             f"region={self.region!r}, access_key_id={_mask(self.access_key_id, 4)!r}, "
             f"access_key_secret={_mask(self.access_key_secret)!r}, "
-            f"security_token={_mask(self.security_token)!r}, attempt_timeout_s={self.attempt_timeout_s})"
+            f"security_token={_mask(self.security_token)!r}, attempt_timeout_s={self.attempt_timeout_s}, "
+            f"transport={self.transport!r})"
         )
 
     __str__ = __repr__
@@ -155,6 +174,7 @@ class DataWorksSettings:
             access_key_secret=secret,
             security_token=token,
             attempt_timeout_s=timeout_s,
+            transport=(environ.get(env.DATAWORKS_TRANSPORT) or "sdk").strip().lower(),
         )
 
 
@@ -208,6 +228,18 @@ def _none_if_blank(value: Any) -> str | None:
     return None if text in ("", "None") else text
 
 
+def is_transient(status: int | None, code: str) -> bool:
+    """429 / 5xx, or a code that says "try again later" whatever the status."""
+    return (status is not None and (status == 429 or status >= 500)) or code.startswith(
+        _TRANSIENT_CODE_PREFIXES
+    )
+
+
+def _snake(name: str) -> str:
+    """Wire parameter name → the SDK request model's keyword (MessageId → message_id)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 def _is_success(body: Mapping[str, Any]) -> bool:
     value = body.get("Success", True)
     if isinstance(value, str):
@@ -222,6 +254,7 @@ class DataWorksClient:
         self.settings = settings
         self._client: Any = None
         self._sdk: Any = None  # (models module, RuntimeOptions, exception classes)
+        self._lean: Any = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -236,7 +269,12 @@ class DataWorksClient:
         if self._client is not None:
             return self._client
         with self._lock:
-            if self._client is None:
+            if self._client is None and self.settings.transport == "lean":
+                from dwevents.dataworks_lean import LeanTransport
+
+                self._lean = LeanTransport(self.settings)
+                self._client = self._lean
+            elif self._client is None:
                 try:
                     from alibabacloud_dataworks_public20200518 import models
                     from alibabacloud_dataworks_public20200518.client import Client
@@ -286,11 +324,17 @@ class DataWorksClient:
             max_attempts=1,
         )
 
-    def _call(self, action: str, method: str, request: Any, timeout_s: float) -> dict[str, Any]:
+    def _call(self, action: str, params: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
+        """One attempt of ``action`` with wire-named ``params``; the body of the answer as a dict."""
         client = self._ensure()
-        _, _, cloud_error, unretryable = self._sdk
+        if self._lean is not None:
+            return dict(
+                self._lean.call(action, params, in_query=action in _QUERY_ACTIONS, timeout_s=timeout_s)
+            )
+        models, _, cloud_error, unretryable = self._sdk
+        request = getattr(models, f"{action}Request")(**{_snake(k): v for k, v in params.items()})
         try:
-            response = getattr(client, method)(request, self._runtime(timeout_s))
+            response = getattr(client, _SDK_METHODS[action])(request, self._runtime(timeout_s))
         except cloud_error as exc:
             raise self._from_cloud_error(action, exc) from None
         except unretryable as exc:
@@ -310,9 +354,6 @@ class DataWorksClient:
         request_id = _none_if_blank(getattr(exc, "request_id", None))
         data = getattr(exc, "data", None)
         detail = data.get("Message") if isinstance(data, dict) else None
-        transient = (status is not None and (status == 429 or status >= 500)) or code.startswith(
-            _TRANSIENT_CODE_PREFIXES
-        )
         where = f"HTTP {status} " if status is not None else ""
         message = f"{action} failed: {where}{code or 'error'}: {detail or getattr(exc, 'message', '')}"
         return DataWorksError(
@@ -320,7 +361,7 @@ class DataWorksClient:
             action=action,
             code=code,
             status=status,
-            transient=transient,
+            transient=is_transient(status, code),
             request_id=request_id,
         )
 
@@ -349,72 +390,89 @@ class DataWorksClient:
                 request_id=_none_if_blank(body.get("RequestId")),
             )
 
+    def _verdict(
+        self,
+        api: ReplyApi,
+        text_field: str,
+        message_id: str,
+        extension_code: str,
+        check_result: str,
+        tip: str,
+        timeout_s: float,
+    ) -> dict[str, Any]:
+        result, text = wire_verdict(api, check_result, tip)
+        params = {
+            "MessageId": message_id,
+            "ExtensionCode": extension_code,
+            "CheckResult": result,
+            text_field: text,
+        }
+        body = self._call(api.value, params, timeout_s)
+        self._check_success(api.value, body)
+        return body
+
     # -- verdicts -----------------------------------------------------------------------------------
     def update_ide_event_result(
         self, message_id: str, extension_code: str, check_result: str, tip: str, *, timeout_s: float
     ) -> dict[str, Any]:
         """Data Studio extension points: CheckResult OK | WARN | FAIL with CheckResultTip."""
-        result, text = wire_verdict(ReplyApi.UPDATE_IDE_EVENT_RESULT, check_result, tip)
-        self._ensure()
-        request = self._sdk[0].UpdateIDEEventResultRequest(
-            message_id=message_id, extension_code=extension_code, check_result=result, check_result_tip=text
+        return self._verdict(
+            ReplyApi.UPDATE_IDE_EVENT_RESULT,
+            "CheckResultTip",
+            message_id,
+            extension_code,
+            check_result,
+            tip,
+            timeout_s,
         )
-        return self._call("UpdateIDEEventResult", "update_ideevent_result_with_options", request, timeout_s)
 
     def update_workbench_event_result(
         self, message_id: str, extension_code: str, check_result: str, tip: str, *, timeout_s: float
     ) -> dict[str, Any]:
         """Operation Center extension points: only OK / Fail exist there, WARN goes as OK (wire_verdict)."""
-        result, text = wire_verdict(ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT, check_result, tip)
-        self._ensure()
-        request = self._sdk[0].UpdateWorkbenchEventResultRequest(
-            message_id=message_id, extension_code=extension_code, check_result=result, check_result_tip=text
+        return self._verdict(
+            ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT,
+            "CheckResultTip",
+            message_id,
+            extension_code,
+            check_result,
+            tip,
+            timeout_s,
         )
-        body = self._call(
-            "UpdateWorkbenchEventResult", "update_workbench_event_result_with_options", request, timeout_s
-        )
-        self._check_success("UpdateWorkbenchEventResult", body)
-        return body
 
     def callback_extension(
         self, message_id: str, extension_code: str, check_result: str, check_message: str, *, timeout_s: float
     ) -> dict[str, Any]:
         """The generic callback; its text field is CheckMessage (mandatory with FAIL)."""
-        result, text = wire_verdict(ReplyApi.CALLBACK_EXTENSION, check_result, check_message)
-        self._ensure()
-        request = self._sdk[0].CallbackExtensionRequest(
-            message_id=message_id, extension_code=extension_code, check_result=result, check_message=text
+        return self._verdict(
+            ReplyApi.CALLBACK_EXTENSION,
+            "CheckMessage",
+            message_id,
+            extension_code,
+            check_result,
+            check_message,
+            timeout_s,
         )
-        body = self._call("CallbackExtension", "callback_extension_with_options", request, timeout_s)
-        self._check_success("CallbackExtension", body)
-        return body
 
     # -- lookups ------------------------------------------------------------------------------------
     def get_ide_event_detail(self, message_id: str, project_id: int, *, timeout_s: float) -> dict[str, Any]:
         """The data snapshot of a Data Studio extension point: the ``EventDetail`` map (may be empty)."""
-        self._ensure()
-        request = self._sdk[0].GetIDEEventDetailRequest(message_id=message_id, project_id=int(project_id))
-        body = self._call("GetIDEEventDetail", "get_ideevent_detail_with_options", request, timeout_s)
+        body = self._call(
+            "GetIDEEventDetail", {"MessageId": message_id, "ProjectId": int(project_id)}, timeout_s
+        )
         return dict(body.get("EventDetail") or {})
 
     def get_extension(self, extension_code: str, *, timeout_s: float) -> dict[str, Any]:
         """The extension's registration, notably ``ParameterSetting`` (extension.project.disabled=…)."""
-        self._ensure()
-        request = self._sdk[0].GetExtensionRequest(extension_code=extension_code)
-        body = self._call("GetExtension", "get_extension_with_options", request, timeout_s)
+        body = self._call("GetExtension", {"ExtensionCode": extension_code}, timeout_s)
         return dict(body.get("Extension") or {})
 
     def get_option_value_for_project(
         self, extension_code: str, project_id: int | str, *, timeout_s: float
     ) -> dict[str, Any]:
         """The extension's options for one workspace; ``OptionValue`` is a JSON string, returned parsed."""
-        self._ensure()
-        request = self._sdk[0].GetOptionValueForProjectRequest(
-            extension_code=extension_code, project_id=str(project_id)
-        )
-        body = self._call(
-            "GetOptionValueForProject", "get_option_value_for_project_with_options", request, timeout_s
-        )
+        params = {"ExtensionCode": extension_code, "ProjectId": str(project_id)}
+        body = self._call("GetOptionValueForProject", params, timeout_s)
         raw = body.get("OptionValue")
         if raw in (None, ""):
             return {}

@@ -39,6 +39,10 @@ FC_REGION = "FC_REGION"
 FC_ACCOUNT_ID = "FC_ACCOUNT_ID"
 FC_FUNCTION_NAME = "FC_FUNCTION_NAME"
 
+# -- notifications (one channel without a config file) ------------------------------------------
+WEBHOOK_URL = "DWEVENTS_WEBHOOK_URL"  # DingTalk / Feishu-Lark / WeCom / Slack / any JSON webhook, by URL
+WEBHOOK_SECRET = "DWEVENTS_WEBHOOK_SECRET"  # its signing secret (DingTalk, Feishu, generic webhook)
+
 # -- logging -------------------------------------------------------------------------------------
 LOG_LEVEL = "DWEVENTS_LOG_LEVEL"
 LOG_FORMAT = "DWEVENTS_LOG_FORMAT"  # json (default in FC) | text
@@ -48,3 +52,4 @@ IDEMPOTENCY_NAMESPACE = "DWEVENTS_IDEMPOTENCY_NAMESPACE"  # key prefix; default 
 
 # -- DataWorks API client (appended by the reply transport) --------------------------------------
 DATAWORKS_TIMEOUT_MS = "DWEVENTS_DATAWORKS_TIMEOUT_MS"  # cap on one API attempt (default 5000)
+DATAWORKS_TRANSPORT = "DWEVENTS_DATAWORKS_TRANSPORT"  # sdk (default, official SDK) | lean (http.client + ACS3)

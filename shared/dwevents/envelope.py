@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
@@ -137,7 +137,9 @@ def decode_one(raw: bytes | bytearray | str | Mapping[str, Any]) -> DataWorksEve
     return events[0]
 
 
-def decode_batch(raw: bytes | bytearray | str | Mapping[str, Any] | list[Any]) -> list[DataWorksEvent | DecodeError]:
+def decode_batch(
+    raw: bytes | bytearray | str | Mapping[str, Any] | list[Any],
+) -> list[DataWorksEvent | DecodeError]:
     """Decode every element independently: one bad event does not hide the good ones.
 
     The whole input failing (not JSON, too large, wrong top-level shape) raises; per-element problems
@@ -213,10 +215,13 @@ def _decode_cloudevent(doc: Mapping[str, Any], index: int | None) -> DataWorksEv
     data = doc.get("data")
     if isinstance(data, (str, bytes, bytearray)):
         try:
-            data = json.loads(data) if (data.strip() if isinstance(data, str) else bytes(data).strip()) else {}
+            data = (
+                json.loads(data) if (data.strip() if isinstance(data, str) else bytes(data).strip()) else {}
+            )
         except (json.JSONDecodeError, RecursionError, UnicodeDecodeError):
-            raise DecodeError("expected a JSON object or JSON text, got text that is not JSON",
-                              location="data", index=index) from None
+            raise DecodeError(
+                "expected a JSON object or JSON text, got text that is not JSON", location="data", index=index
+            ) from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -249,12 +254,15 @@ def _decode_fc_direct(doc: Mapping[str, Any], index: int | None) -> DataWorksEve
         try:
             body = json.loads(body)
         except (json.JSONDecodeError, RecursionError):
-            raise DecodeError("expected a JSON object, got text that is not JSON",
-                              location="messageBody", index=index) from None
+            raise DecodeError(
+                "expected a JSON object, got text that is not JSON", location="messageBody", index=index
+            ) from None
     if body is None:
         body = {}
     if not isinstance(body, Mapping):
-        raise DecodeError(f"expected a JSON object, got {_json_kind(body)}", location="messageBody", index=index)
+        raise DecodeError(
+            f"expected a JSON object, got {_json_kind(body)}", location="messageBody", index=index
+        )
     event_type = _optional_text(doc, "eventType", index)
     event_code = _payload_code(body) or event_type
     spec = lookup(None, event_code) or lookup(None, event_type)
@@ -273,7 +281,9 @@ def _decode_fc_direct(doc: Mapping[str, Any], index: int | None) -> DataWorksEve
         spec=spec,
         delivery="fc-direct",
         attributes={k: v for k, v in doc.items() if k != "messageBody"},
-        block_business=block if isinstance(block, bool) else (str(block).lower() == "true" if block is not None else None),
+        block_business=block
+        if isinstance(block, bool)
+        else (str(block).lower() == "true" if block is not None else None),
         event_category_type=_optional_text(doc, "eventCategoryType", index),
         extension_biz_id=_optional_text(doc, "extensionBizId", index),
         data=body,
@@ -307,18 +317,22 @@ def _decode_rawdata(doc: Mapping[str, Any], index: int | None) -> DataWorksEvent
 # --------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
-def _decode_payload(spec: EventSpec | None, data: Mapping[str, Any], where: str, index: int | None) -> WireModel:
+def _decode_payload(
+    spec: EventSpec | None, data: Mapping[str, Any], where: str, index: int | None
+) -> WireModel:
     model = spec.model if spec is not None else GenericPayload
     try:
-        return _adapter(model).validate_python(data)  # type: ignore[no-any-return]
+        return _adapter(model).validate_python(data)
     except ValidationError as exc:
         location, message = describe_validation_error(exc)
-        raise DecodeError(message, location=f"{where}.{location}" if location else where, index=index) from None
+        raise DecodeError(
+            message, location=f"{where}.{location}" if location else where, index=index
+        ) from None
     except RecursionError:
         raise DecodeError("nested too deeply", location=where, index=index) from None
 
@@ -358,8 +372,8 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
         msg = str(best.get("msg", "invalid value"))
         friendly = msg[:1].lower() + msg[1:]
         if friendly.startswith("value error, "):
-            friendly = friendly[len("value error, "):]
-    if best["type"] != "missing" and "input" in best:
+            friendly = friendly[len("value error, ") :]
+    if best["type"] not in ("missing", "value_error") and "input" in best:
         friendly = f"{friendly}, got {_short(best['input'])}"
     extra = len({_format_loc(e["loc"]) for e in errors}) - 1
     if extra > 0 and not all(_format_loc(e["loc"]) == loc for e in errors):
@@ -373,8 +387,10 @@ def _is_branch(part: Any) -> bool:
     if isinstance(part, int):
         return False
     text = str(part)
-    return ("[" in text and "]" in text) or text in {"int", "str", "float", "bool", "list", "dict"} or (
-        text[:1].isupper() and not text.isupper()
+    return (
+        ("[" in text and "]" in text)
+        or text in {"int", "str", "float", "bool", "list", "dict"}
+        or (text[:1].isupper() and not text.isupper())
     )
 
 

@@ -37,8 +37,14 @@ DECIDE_SHARE = 0.6
 class ExtensionService:
     """Owns the policy, the DataWorks client and the verdict flow for one function instance."""
 
-    def __init__(self, config: ExtensionConfig, *, environ: Mapping[str, str] | None = None,
-                 client: DataWorksClient | None = None, policy: PolicyEngine | None = None) -> None:
+    def __init__(
+        self,
+        config: ExtensionConfig,
+        *,
+        environ: Mapping[str, str] | None = None,
+        client: DataWorksClient | None = None,
+        policy: PolicyEngine | None = None,
+    ) -> None:
         self.config = config
         self.environ = os.environ if environ is None else environ
         self._client = client
@@ -68,8 +74,10 @@ class ExtensionService:
     @property
     def extension_code(self) -> str:
         if not self.config.code:
-            raise ConfigError("an extension code is required to answer extension points",
-                              key="extension.code (DWEVENTS_EXTENSION_CODE)")
+            raise ConfigError(
+                "an extension code is required to answer extension points",
+                key="extension.code (DWEVENTS_EXTENSION_CODE)",
+            )
         return self.config.code
 
     # -- the flow --------------------------------------------------------------------------------
@@ -80,10 +88,13 @@ class ExtensionService:
         verdict = self.decide(event, deadline)
         return self._send(event, verdict, deadline)
 
-    def resend(self, event: DataWorksEvent, stored: Mapping[str, Any], invocation: Invocation) -> dict[str, Any]:
+    def resend(
+        self, event: DataWorksEvent, stored: Mapping[str, Any], invocation: Invocation
+    ) -> dict[str, Any]:
         """A duplicate delivery: send the verdict decided the first time, do not decide again."""
-        verdict = Verdict(CheckResult(str(stored["result"])), str(stored.get("tip") or ""),
-                          stored.get("rule"), "stored")
+        verdict = Verdict(
+            CheckResult(str(stored["result"])), str(stored.get("tip") or ""), stored.get("rule"), "stored"
+        )
         return self._send(event, verdict, self._deadline(invocation))
 
     def _deadline(self, invocation: Invocation) -> float:
@@ -98,13 +109,17 @@ class ExtensionService:
         now = time.monotonic()
         decide_by = now + max(0.0, (deadline - now) * DECIDE_SHARE)
         box: dict[str, Any] = {}
-        enricher = Enricher(lambda: self.client, self.extension_code if self.config.code else None,
-                            self.param_cache, deadline=decide_by)
+        enricher = Enricher(
+            lambda: self.client,
+            self.extension_code if self.config.code else None,
+            self.param_cache,
+            deadline=decide_by,
+        )
 
         def run() -> None:
             try:
                 box["verdict"] = self.policy.evaluate(event, enricher)
-            except BaseException as exc:  # noqa: BLE001 - everything becomes the fail-mode verdict
+            except BaseException as exc:
                 box["error"] = exc
 
         worker = threading.Thread(target=run, name=f"policy-{event.message_id}", daemon=True)
@@ -112,13 +127,19 @@ class ExtensionService:
         worker.join(timeout=max(0.0, decide_by - time.monotonic()))
         if worker.is_alive():
             waited = int((time.monotonic() - now) * 1000)
-            logger.error("policy did not decide within %d ms; sending the %s verdict",
-                         waited, self.config.fail_mode)
+            logger.error(
+                "policy did not decide within %d ms; sending the %s verdict", waited, self.config.fail_mode
+            )
             return self._fail_mode(f"the check did not finish within {waited} ms")
         if "error" in box:
             exc = box["error"]
-            logger.error("policy failed: %s: %s; sending the %s verdict", type(exc).__name__, exc,
-                         self.config.fail_mode, exc_info=exc)
+            logger.error(
+                "policy failed: %s: %s; sending the %s verdict",
+                type(exc).__name__,
+                exc,
+                self.config.fail_mode,
+                exc_info=exc,
+            )
             return self._fail_mode(f"the check failed ({type(exc).__name__}: {exc})")
         verdict: Verdict = box["verdict"]
         logger.info("verdict %s%s", verdict.result.value, f" by rule {verdict.rule}" if verdict.rule else "")
@@ -132,23 +153,43 @@ class ExtensionService:
     def _send(self, event: DataWorksEvent, verdict: Verdict, deadline: float) -> dict[str, Any]:
         api = event.reply_api or ReplyApi.CALLBACK_EXTENSION
         report: dict[str, Any] = {
-            "result": verdict.result.value, "api": api.value, "tip": verdict.tip, "rule": verdict.rule,
+            "result": verdict.result.value,
+            "api": api.value,
+            "tip": verdict.tip,
+            "rule": verdict.rule,
             "origin": verdict.origin,
         }
         if api is ReplyApi.RETURN:
-            report.update(acknowledged=True, attempts=0,
-                          sent_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+            report.update(
+                acknowledged=True,
+                attempts=0,
+                sent_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            )
             return report
         from dwevents.reply import send_verdict
 
-        receipt = send_verdict(self.client, api, message_id=event.message_id,
-                               extension_code=self.extension_code, verdict=verdict, deadline=deadline)
+        receipt = send_verdict(
+            self.client,
+            api,
+            message_id=event.message_id,
+            extension_code=self.extension_code,
+            verdict=verdict,
+            deadline=deadline,
+        )
         report.update(
-            acknowledged=receipt.acknowledged, attempts=receipt.attempts, sent_as=receipt.result_sent,
+            acknowledged=receipt.acknowledged,
+            attempts=receipt.attempts,
+            sent_as=receipt.result_sent,
             sent_at=receipt.sent_at.isoformat(timespec="milliseconds") if receipt.sent_at else None,
-            request_id=receipt.request_id, error=receipt.error, error_code=receipt.error_code,
+            request_id=receipt.request_id,
+            error=receipt.error,
+            error_code=receipt.error_code,
         )
         if not receipt.acknowledged:
-            logger.error("verdict %s not acknowledged by DataWorks after %d attempt(s): %s",
-                         verdict.result.value, receipt.attempts, receipt.error)
+            logger.error(
+                "verdict %s not acknowledged by DataWorks after %d attempt(s): %s",
+                verdict.result.value,
+                receipt.attempts,
+                receipt.error,
+            )
         return report

@@ -19,7 +19,9 @@ from typing import Any
 
 from dwevents import env
 
-_CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("dwevents_log_context", default={})
+_CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "dwevents_log_context", default=None
+)
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -27,7 +29,7 @@ _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 @contextlib.contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Add correlation fields to every log record inside the block."""
-    merged = {**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}}
+    merged = {**(_CONTEXT.get() or {}), **{k: v for k, v in fields.items() if v is not None}}
     token = _CONTEXT.set(merged)
     try:
         yield
@@ -36,7 +38,7 @@ def log_context(**fields: Any) -> Iterator[None]:
 
 
 def current_context() -> dict[str, Any]:
-    return dict(_CONTEXT.get())
+    return dict(_CONTEXT.get() or {})
 
 
 def _secrets() -> list[str]:
@@ -55,12 +57,14 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        out.update(_CONTEXT.get())
+        out.update(_CONTEXT.get() or {})
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 out[key] = value
@@ -73,7 +77,7 @@ class TextFormatter(logging.Formatter):
     """Readable lines for a terminal, with the correlation id when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
-        ctx = _CONTEXT.get()
+        ctx = _CONTEXT.get() or {}
         tag = f" [{ctx['message_id']}]" if "message_id" in ctx else ""
         line = f"{record.levelname:<7} {record.name}{tag}: {redact(record.getMessage())}"
         if record.exc_info:

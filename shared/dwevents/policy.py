@@ -92,7 +92,7 @@ class FreezeCheck(_Strict):
     @classmethod
     def _weekdays(cls, value: list[str]) -> list[str]:
         out = [v.strip().lower()[:3] for v in value]
-        bad = [v for v, o in zip(value, out) if o not in WEEKDAYS]
+        bad = [v for v, o in zip(value, out, strict=True) if o not in WEEKDAYS]
         if bad:
             raise ValueError(f"unknown weekday {bad[0]!r}; use mon..sun")
         return out
@@ -146,7 +146,9 @@ class LimitCheck(_Strict):
         if self.min is None and self.max is None:
             raise ValueError("a limit needs min or max")
         if not (self.field.startswith("data.") or self.field in DERIVED):
-            raise ValueError(f"field {self.field!r}: use data.<wireName> or one of {', '.join(sorted(DERIVED))}")
+            raise ValueError(
+                f"field {self.field!r}: use data.<wireName> or one of {', '.join(sorted(DERIVED))}"
+            )
         return self
 
 
@@ -159,7 +161,9 @@ class ListCheck(_Strict):
     @model_validator(mode="after")
     def _field(self) -> ListCheck:
         if not (self.field.startswith("data.") or self.field in SUBJECTS):
-            raise ValueError(f"field {self.field!r}: use data.<wireName> or one of {', '.join(sorted(SUBJECTS))}")
+            raise ValueError(
+                f"field {self.field!r}: use data.<wireName> or one of {', '.join(sorted(SUBJECTS))}"
+            )
         if not self.values:
             raise ValueError("values must not be empty")
         return self
@@ -176,8 +180,10 @@ class Check(_Strict):
     def _exactly_one(self) -> Check:
         chosen = [k for k in ("freeze", "code", "limit", "allow", "deny") if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError(f"exactly one check of freeze, code, limit, allow, deny is required; got "
-                             f"{', '.join(chosen) or 'none'}")
+            raise ValueError(
+                f"exactly one check of freeze, code, limit, allow, deny is required; got "
+                f"{', '.join(chosen) or 'none'}"
+            )
         return self
 
     @property
@@ -250,8 +256,14 @@ class ExtensionParamCache:
 class Enricher:
     """Calls DataWorks for what rules need, within the decision deadline, each call at most once."""
 
-    def __init__(self, client: Callable[[], DataWorksClient], extension_code: str | None,
-                 cache: ExtensionParamCache, *, deadline: float) -> None:
+    def __init__(
+        self,
+        client: Callable[[], DataWorksClient],
+        extension_code: str | None,
+        cache: ExtensionParamCache,
+        *,
+        deadline: float,
+    ) -> None:
         self._client = client
         self.extension_code = extension_code
         self.cache = cache
@@ -285,7 +297,8 @@ class Enricher:
                 raise ValueError("the event has no projectId; GetIDEEventDetail needs one")
             self.calls.append("GetIDEEventDetail")
             self._memo["detail"] = self._client().get_ide_event_detail(
-                event.message_id, int(project_id), timeout_s=self._timeout("GetIDEEventDetail"))
+                event.message_id, int(project_id), timeout_s=self._timeout("GetIDEEventDetail")
+            )
         detail: dict[str, Any] = self._memo["detail"]
         return detail
 
@@ -297,7 +310,8 @@ class Enricher:
             else:
                 self.calls.append("GetOptionValueForProject")
                 self._memo[key] = self._client().get_option_value_for_project(
-                    self.extension_code, str(project_id), timeout_s=self._timeout("GetOptionValueForProject"))
+                    self.extension_code, str(project_id), timeout_s=self._timeout("GetOptionValueForProject")
+                )
         options: dict[str, Any] = self._memo[key]
         return options
 
@@ -339,9 +353,16 @@ def disabled_by_params(params: Mapping[str, str], event: DataWorksEvent) -> str 
         file_type = file_type.value if isinstance(file_type, Enum) else file_type
         own = params.get(f"extension.fileType.{file_type}.{code}.enabled")
         if own is not None and own.strip().lower() == "false":
-            return f"{code} checks are disabled for file type {file_type} (extension.fileType...enabled=false)"
-        enabled_types = [k for k, v in params.items() if k.startswith("extension.fileType.")
-                         and k.endswith(f".{code}.enabled") and v.strip().lower() == "true"]
+            return (
+                f"{code} checks are disabled for file type {file_type} (extension.fileType...enabled=false)"
+            )
+        enabled_types = [
+            k
+            for k, v in params.items()
+            if k.startswith("extension.fileType.")
+            and k.endswith(f".{code}.enabled")
+            and v.strip().lower() == "true"
+        ]
         if enabled_types and own is None:
             return f"{code} checks are enabled only for other file types (extension.fileType...enabled)"
     return None
@@ -378,7 +399,8 @@ def check_freeze(check: FreezeCheck, now: datetime) -> Failure | None:
     local = now.astimezone(_tz(check.timezone))
     today, clock = local.date(), local.time().replace(second=0, microsecond=0)
     in_window = (not check.windows) or any(
-        _in_window(clock, dtime.fromisoformat(w.start), dtime.fromisoformat(w.end)) for w in check.windows)
+        _in_window(clock, dtime.fromisoformat(w.start), dtime.fromisoformat(w.end)) for w in check.windows
+    )
     reasons = []
     if today in check.dates:
         reasons.append(f"{today.isoformat()} is a freeze date")
@@ -409,11 +431,15 @@ def code_text(detail: Mapping[str, Any]) -> str:
             return str(part["Content"])
     model = detail.get("TableModel")
     if isinstance(model, Mapping):
-        lines = [f"TABLE {model.get('TableName', '')} COMMENT '{model.get('Comment', '')}' "
-                 f"LIFECYCLE {model.get('LifeCycle', '')}"]
+        lines = [
+            f"TABLE {model.get('TableName', '')} COMMENT '{model.get('Comment', '')}' "
+            f"LIFECYCLE {model.get('LifeCycle', '')}"
+        ]
         for col in model.get("Columns") or []:
             part = " PARTITION" if col.get("IsPartitionColumn") else ""
-            lines.append(f"  {col.get('ColumnName')} {col.get('ColumnType')}{part} COMMENT '{col.get('Comment', '')}'")
+            lines.append(
+                f"  {col.get('ColumnName')} {col.get('ColumnType')}{part} COMMENT '{col.get('Comment', '')}'"
+            )
         return "\n".join(lines)
     return ""
 
@@ -426,12 +452,25 @@ def check_code(check: CodeCheck, text: str) -> Failure | None:
         for number, line in enumerate(lines, start=1):
             found = rx.search(line)
             if found:
-                return Failure({"line": line.strip()[:200], "line_no": number, "match": found.group(0),
-                                "pattern": pattern})
+                return Failure(
+                    {
+                        "line": line.strip()[:200],
+                        "line_no": number,
+                        "match": found.group(0),
+                        "pattern": pattern,
+                    }
+                )
     for pattern in check.require:
         if not re.search(pattern, text, flags | re.MULTILINE):
-            return Failure({"line": "", "line_no": 0, "match": "", "pattern": pattern,
-                            "reason": f"required pattern {pattern!r} not found"})
+            return Failure(
+                {
+                    "line": "",
+                    "line_no": 0,
+                    "match": "",
+                    "pattern": pattern,
+                    "reason": f"required pattern {pattern!r} not found",
+                }
+            )
     return None
 
 
@@ -496,10 +535,12 @@ def _tables(event: DataWorksEvent) -> list[str]:
 
 def _datasources(event: DataWorksEvent) -> list[str]:
     p = event.payload
-    out = [str(v) for n in ("data_source_name", "datasource_name", "datasource") if (v := getattr(p, n, None))]
+    out = [
+        str(v) for n in ("data_source_name", "datasource_name", "datasource") if (v := getattr(p, n, None))
+    ]
     for m in getattr(p, "table_mapping", None) or []:
         for attr in ("src_datasource_name", "dst_datasource_name"):
-            if (v := getattr(m, attr, None)):
+            if v := getattr(m, attr, None):
                 out.append(str(v))
     return out
 
@@ -507,19 +548,23 @@ def _datasources(event: DataWorksEvent) -> list[str]:
 #: Derived values a ``limit`` may bound.
 DERIVED: dict[str, Callable[[DataWorksEvent], float | None]] = {
     "backfill_days": _backfill_days,
-    "node_count": lambda e: _count(getattr(e.payload, "node_ids", None)
-                                   or getattr(e.payload, "include_node_ids", None)),
+    "node_count": lambda e: _count(
+        getattr(e.payload, "node_ids", None) or getattr(e.payload, "include_node_ids", None)
+    ),
     "instance_count": lambda e: _count(getattr(e.payload, "task_ids", None)),
     "table_count": lambda e: float(len(_tables(e))) if _tables(e) else None,
     "rule_count": lambda e: _count(getattr(e.payload, "rules", None) or getattr(e.payload, "ids", None)),
     "download_rows": lambda e: _num(getattr(e.payload, "data_row_size", None)),
-    "file_size_mb": lambda e: (n / 1024 / 1024) if (n := _num(getattr(e.payload, "file_size", None))) else None,
+    "file_size_mb": lambda e: (
+        (n / 1024 / 1024) if (n := _num(getattr(e.payload, "file_size", None))) else None
+    ),
 }
 
 #: Subjects an ``allow`` / ``deny`` list may name.
 SUBJECTS: dict[str, Callable[[DataWorksEvent], list[str]]] = {
-    "operator": lambda e: [str(v) for n in ("operator", "operator_uid", "operator_base_id")
-                           if (v := getattr(e.payload, n, None))][:1],
+    "operator": lambda e: [
+        str(v) for n in ("operator", "operator_uid", "operator_base_id") if (v := getattr(e.payload, n, None))
+    ][:1],
     "workspace": lambda e: [str(w)] if (w := _workspace(e)) is not None else [],
     "table": _tables,
     "datasource": _datasources,
@@ -577,8 +622,9 @@ class _SafeDict(dict[str, Any]):
 
 class _Formatter(string.Formatter):
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
-        if field_name.startswith("data.") or field_name.count(".") and field_name.split(".")[0] in (
-                "options",):
+        if field_name.startswith("data.") or (
+            field_name.count(".") and field_name.split(".")[0] in ("options",)
+        ):
             return kwargs.get(field_name, "{" + field_name + "}"), field_name
         return super().get_field(field_name, args, kwargs)
 
@@ -597,8 +643,13 @@ class CompiledRule:
 class PolicyEngine:
     """Validated rules, ready to evaluate. Build with :meth:`load` (file, or the shipped default)."""
 
-    def __init__(self, rules: Iterable[Rule], *, source: str = "<rules>",
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        *,
+        source: str = "<rules>",
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
         from dwevents.local.pattern import compile_pattern
 
         self.source = source
@@ -630,7 +681,9 @@ class PolicyEngine:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise ConfigError(f"not valid YAML{f' at line {mark.line + 1}' if mark else ''}", source=source) from None
+            raise ConfigError(
+                f"not valid YAML{f' at line {mark.line + 1}' if mark else ''}", source=source
+            ) from None
         if not isinstance(data, dict):
             raise ConfigError("expected a mapping with 'rules'", source=source)
         try:
@@ -694,9 +747,12 @@ class PolicyEngine:
 
     def _tip(self, rule: Rule, event: DataWorksEvent, failure: Failure) -> str:
         values: dict[str, Any] = {
-            "rule": rule.name, "type": event.type, "event_code": event.event_code,
-            "message_id": event.message_id, "workspace": _workspace(event),
-            "operator": (SUBJECTS["operator"](event) or [None])[0],
+            "rule": rule.name,
+            "type": event.type,
+            "event_code": event.event_code,
+            "message_id": event.message_id,
+            "workspace": _workspace(event),
+            "operator": next(iter(SUBJECTS["operator"](event)), None),
         }
         values.update(failure.values)
         for name in re.findall(r"\{(data\.[A-Za-z0-9_.]+)\}", rule.tip):
@@ -723,5 +779,5 @@ def _describe(exc: ValidationError, data: Mapping[str, Any]) -> str:
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     return ": ".join(p for p in (where, inner, msg) if p)

@@ -89,8 +89,11 @@ class InvocationResult:
         return any(e.retry for e in self.events)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"request_id": self.request_id, "function": self.function,
-                "events": [e.as_dict() for e in self.events]}
+        return {
+            "request_id": self.request_id,
+            "function": self.function,
+            "events": [e.as_dict() for e in self.events],
+        }
 
 
 class DeadLetterSink:
@@ -102,10 +105,15 @@ class DeadLetterSink:
 
     def put(self, raw: Any, reason: str, *, message_id: str | None = None) -> None:
         excerpt = raw if isinstance(raw, (dict, list)) else _excerpt(raw)
-        logger.error("dead-letter: %s", reason, extra={"dead_letter": True, "dead_letter_message_id": message_id})
+        logger.error(
+            "dead-letter: %s", reason, extra={"dead_letter": True, "dead_letter_message_id": message_id}
+        )
         if self.path:
-            line = json.dumps({"reason": reason, "message_id": message_id, "event": excerpt},
-                              ensure_ascii=False, default=str)
+            line = json.dumps(
+                {"reason": reason, "message_id": message_id, "event": excerpt},
+                ensure_ascii=False,
+                default=str,
+            )
             with self._lock, open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
 
@@ -134,8 +142,14 @@ def needs_verdict(event: DataWorksEvent) -> bool:
 class FunctionApp:
     """The FC function for one DataWorks category. ``handler`` and ``initialize`` are FC's entry points."""
 
-    def __init__(self, category: str, *, settings: Settings | None = None, router: Router | None = None,
-                 environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        category: str,
+        *,
+        settings: Settings | None = None,
+        router: Router | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         if category not in CATEGORIES:
             raise ValueError(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
         self.category = category
@@ -177,24 +191,29 @@ class FunctionApp:
             except DecodeError as exc:
                 logger.error("cannot decode the invocation payload: %s", exc)
                 self.dead_letter.put(raw, f"undecodable: {exc}")
-                return InvocationResult(invocation.request_id, invocation.function_name,
-                                        [EventResult(None, None, None, invocation.function_name, "failed",
-                                                     error=str(exc))])
+                return InvocationResult(
+                    invocation.request_id,
+                    invocation.function_name,
+                    [EventResult(None, None, None, invocation.function_name, "failed", error=str(exc))],
+                )
             results: list[EventResult] = []
             response: dict[str, Any] | None = None
             for item in items:
                 if isinstance(item, DecodeError):
                     logger.error("cannot decode event: %s", item)
                     self.dead_letter.put(raw, f"undecodable: {item}")
-                    results.append(EventResult(None, None, None, invocation.function_name, "failed",
-                                               error=str(item)))
+                    results.append(
+                        EventResult(None, None, None, invocation.function_name, "failed", error=str(item))
+                    )
                     continue
                 result = self._process_event(item, invocation)
                 results.append(result)
                 if item.delivery == "fc-direct" and result.verdict is not None:
-                    response = {"checkResult": result.verdict["result"],
-                                "checkResultTip": result.verdict.get("tip", ""),
-                                "messageId": item.message_id}
+                    response = {
+                        "checkResult": result.verdict["result"],
+                        "checkResultTip": result.verdict.get("tip", ""),
+                        "messageId": item.message_id,
+                    }
             return InvocationResult(invocation.request_id, invocation.function_name, results, response)
 
     def _process_event(self, event: DataWorksEvent, invocation: Invocation) -> EventResult:
@@ -205,8 +224,12 @@ class FunctionApp:
                 self._check_trust(event, invocation)
             except RefusedEventError as exc:
                 logger.warning("refused: %s", exc)
-                self.audit.write(audit_record(event, function=fn, outcome="refused", detail={"error": str(exc)}))
-                self.dead_letter.put(dict(event.as_cloudevent()), f"refused: {exc}", message_id=event.message_id)
+                self.audit.write(
+                    audit_record(event, function=fn, outcome="refused", detail={"error": str(exc)})
+                )
+                self.dead_letter.put(
+                    dict(event.as_cloudevent()), f"refused: {exc}", message_id=event.message_id
+                )
                 base.outcome, base.error = "refused", str(exc)
                 return base
             try:
@@ -218,8 +241,11 @@ class FunctionApp:
                 return base
             try:
                 stored, duplicate = self.idempotency.run(
-                    event.source, event.message_id, lambda: action(event, invocation),
-                    remaining_ms=invocation.remaining_ms())
+                    event.source,
+                    event.message_id,
+                    lambda: action(event, invocation),
+                    remaining_ms=invocation.remaining_ms(),
+                )
             except AlreadyInProgressError as exc:
                 logger.warning("another invocation is processing this event: %s", exc)
                 base.outcome, base.error, base.retry = "failed", str(exc), True
@@ -249,21 +275,29 @@ class FunctionApp:
     def _check_trust(self, event: DataWorksEvent, invocation: Invocation) -> None:
         trust = self.settings.trust
         if event.delivery == "rawdata" and not trust.allow_rawdata:
-            raise RefusedEventError("RawData delivery carries no source or account to verify; use the "
-                                    "CloudEvents schema or set trust.allow_rawdata")
+            raise RefusedEventError(
+                "RawData delivery carries no source or account to verify; use the "
+                "CloudEvents schema or set trust.allow_rawdata"
+            )
         if event.delivery == "cloudevent" and event.source not in trust.allowed_sources:
-            raise RefusedEventError(f"source {event.source!r} is not allowed (expected "
-                                    f"{', '.join(trust.allowed_sources)})")
+            raise RefusedEventError(
+                f"source {event.source!r} is not allowed (expected {', '.join(trust.allowed_sources)})"
+            )
         if event.delivery == "cloudevent":
-            allowed = set(trust.allowed_accounts) or ({invocation.account_id} if invocation.account_id else set())
+            allowed = set(trust.allowed_accounts) or (
+                {invocation.account_id} if invocation.account_id else set()
+            )
             if not allowed:
-                raise RefusedEventError("no account to check the event against: set trust.allowed_accounts "
-                                        "or DWEVENTS_ALLOWED_ACCOUNTS")
+                raise RefusedEventError(
+                    "no account to check the event against: set trust.allowed_accounts "
+                    "or DWEVENTS_ALLOWED_ACCOUNTS"
+                )
             if event.account not in allowed:
                 raise RefusedEventError(f"account {event.account!r} is not allowed")
         if event.category != self.category:
-            raise RefusedEventError(f"type {event.type!r} belongs to the {event.category} function, "
-                                    f"not {self.category}")
+            raise RefusedEventError(
+                f"type {event.type!r} belongs to the {event.category} function, not {self.category}"
+            )
 
     # -- the built-in default action -----------------------------------------------------------
 
@@ -273,8 +307,10 @@ class FunctionApp:
         verdict: dict[str, Any] | None = None
         if needs_verdict(event):
             if self.extension is None:
-                raise RouteNotFoundError(f"{event.type} is an extension point but {self.category} has no "
-                                         "extension support configured")
+                raise RouteNotFoundError(
+                    f"{event.type} is an extension point but {self.category} has no "
+                    "extension support configured"
+                )
             verdict = self.extension.handle(event, invocation)
             actions.append({"action": "verdict", **verdict})
         if self.settings.metrics.enabled:
@@ -286,15 +322,21 @@ class FunctionApp:
         for delivery in deliveries:
             actions.append({"action": "notify", **delivery})
         failed = [d for d in deliveries if not d.get("ok")]
-        record = audit_record(event, function=invocation.function_name, outcome="processed",
-                              detail={"verdict": verdict["result"]} if verdict else None)
+        record = audit_record(
+            event,
+            function=invocation.function_name,
+            outcome="processed",
+            detail={"verdict": verdict["result"]} if verdict else None,
+        )
         self.audit.write(record)
         actions.insert(0, {"action": "audit", "record": record})
         if failed:
             from dwevents.errors import DeliveryError
 
-            raise DeliveryError(f"{len(failed)} notification(s) not delivered: "
-                                + "; ".join(f"{d.get('channel')}: {d.get('error')}" for d in failed))
+            raise DeliveryError(
+                f"{len(failed)} notification(s) not delivered: "
+                + "; ".join(f"{d.get('channel')}: {d.get('error')}" for d in failed)
+            )
         return {"actions": actions, "verdict": verdict, "at": record["recorded_at"]}
 
     # -- lazily built collaborators (cold start) -----------------------------------------------
@@ -311,9 +353,15 @@ class FunctionApp:
             settings = self._settings or load_settings(environ=self.environ)
             self.settings = settings
             logs.configure()
-            store = store_from_url(settings.idempotency.redis_url) if settings.idempotency.redis_url \
+            store = (
+                store_from_url(settings.idempotency.redis_url)
+                if settings.idempotency.redis_url
                 else MemoryStore(max_items=settings.idempotency.memory_items)
-            self.idempotency = Idempotency(store, ttl_s=settings.idempotency.ttl_seconds)
+            )
+            # Namespaced per function: two functions never share records even on one Redis.
+            self.idempotency = Idempotency(
+                store, ttl_s=settings.idempotency.ttl_seconds, namespace=f"dwevents:{self.category}"
+            )
             self.audit = AuditSink(log=settings.audit.log, file=settings.audit.file)
             self.dead_letter = DeadLetterSink(settings.dead_letter.file)
             self.notifier = Notifier(settings.notifications)

@@ -42,8 +42,12 @@ class Verdict:
 
     @classmethod
     def from_dict(cls, data: dict[str, str | None]) -> Verdict:
-        return cls(CheckResult(str(data["result"])), str(data.get("tip") or ""), data.get("rule"),
-                   str(data.get("origin") or "stored"))
+        return cls(
+            CheckResult(str(data["result"])),
+            str(data.get("tip") or ""),
+            data.get("rule"),
+            str(data.get("origin") or "stored"),
+        )
 
 
 def truncate_tip(tip: str, limit: int = MAX_TIP_CHARS) -> str:

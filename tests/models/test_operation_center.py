@@ -106,7 +106,13 @@ def test_given_a_sample_then_it_is_a_complete_cloudevent(rel: str) -> None:
 def test_given_all_samples_then_their_ids_are_unique() -> None:
     ids = [sample(rel)["id"] for rel in OWN_SAMPLES]
     assert len(ids) == len(set(ids))
-    everywhere = [json.loads(p.read_text(encoding="utf-8")).get("id") for p in EVENTS.rglob("*.json")]
+    # Other samples (batches are arrays, FC-direct messages use messageId) must not reuse ours.
+    everywhere: list[Any] = []
+    for path in EVENTS.rglob("*.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for item in doc if isinstance(doc, list) else [doc]:
+            if isinstance(item, dict):
+                everywhere.append(item.get("id", item.get("messageId")))
     assert all(everywhere.count(i) == 1 for i in ids)
 
 

@@ -48,8 +48,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def audit_record(event: DataWorksEvent, *, function: str | None, outcome: str,
-                 detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def audit_record(
+    event: DataWorksEvent, *, function: str | None, outcome: str, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The normalized record. ``outcome`` is the pipeline's (processed, refused, ...)."""
     payload = event.payload
     spec = event.spec
@@ -92,8 +93,12 @@ class AuditSink:
 
     def write(self, record: dict[str, Any]) -> None:
         if self.log:
-            logger.info("audit %s %s", record.get("event_code") or record.get("type"), record.get("outcome"),
-                        extra={"record": record})
+            logger.info(
+                "audit %s %s",
+                record.get("event_code") or record.get("type"),
+                record.get("outcome"),
+                extra={"record": record},
+            )
         if self.path is not None:
             line = json.dumps(record, ensure_ascii=False, default=str)
             with self._lock:

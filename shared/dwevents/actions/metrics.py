@@ -16,8 +16,11 @@ from dwevents.envelope import DataWorksEvent
 
 logger = logging.getLogger("dwevents.metrics")
 
-_PHASES = (("waiting_for_time", "wait_time_duration"), ("waiting_for_resources", "wait_resource_duration"),
-           ("running", "run_duration"))
+_PHASES = (
+    ("waiting_for_time", "wait_time_duration"),
+    ("waiting_for_resources", "wait_resource_duration"),
+    ("running", "run_duration"),
+)
 
 
 def _name(value: Any) -> Any:
@@ -48,8 +51,15 @@ def metric_lines(event: DataWorksEvent) -> list[dict[str, Any]]:
         for phase, attr in _PHASES:
             seconds = _seconds(getattr(payload, attr, None))
             if seconds is not None:
-                lines.append({"metric": "dataworks.instance.duration", "phase": phase, "value": seconds,
-                              "unit": "s", **dims})
+                lines.append(
+                    {
+                        "metric": "dataworks.instance.duration",
+                        "phase": phase,
+                        "value": seconds,
+                        "unit": "s",
+                        **dims,
+                    }
+                )
         return lines
     if code == "dag-status-changes":
         dims = {

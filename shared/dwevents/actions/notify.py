@@ -7,7 +7,7 @@ documented rate-limit codes) with jittered exponential backoff until the caller'
 the platform's *body-level* status: DingTalk, Feishu and WeCom answer HTTP 200 for a rejected message,
 so a 200 alone is never reported as delivered.
 
-Signing (kept in one place so the local receiver can be checked against the same documents):
+Signing (the local receiver re-implements the verification on its own, from the same documents):
 
 * DingTalk custom robot ("加签"): ``sign = urlencode(base64(HMAC-SHA256(key=secret,
   msg=timestamp_ms + "\\n" + secret)))``, sent as ``&timestamp=..&sign=..`` query parameters; the
@@ -17,6 +17,10 @@ Signing (kept in one place so the local receiver can be checked against the same
 * WeCom group bot and Slack incoming webhook: no signing, the URL itself is the credential.
 * Generic webhook: ``X-Dwevents-Signature: sha256=hex(HMAC-SHA256(key=secret, msg=timestamp + "." +
   body))`` with ``X-Dwevents-Timestamp`` (seconds); receivers should allow about five minutes of skew.
+
+Sources: DingTalk open.dingtalk.com/document/robots/customize-robot-security-settings; Feishu
+open.feishu.cn/document/client-docs/bot-v3/add-custom-bot; WeCom developer.work.weixin.qq.com/document/
+path/91770; Slack api.slack.com/messaging/webhooks and the 2016-05-17 changelog on webhook errors.
 
 Secrets, signed URLs and URL tokens never reach the logs or :attr:`Delivery.error`: URLs are logged
 redacted and every error text is scrubbed of the channel's secrets.

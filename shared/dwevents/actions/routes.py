@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -66,20 +65,23 @@ class Notifier:
             self.channels["console"] = ConsoleChannel("console")
         self.routes: list[Route] = []
         if config.default_routes:
-            for name, codes, pattern in DEFAULT_ROUTES:
-                self.routes.append(Route(name, frozenset(codes), compile_pattern(pattern) if pattern else None,
-                                         fallback))
+            for name, default_codes, default_when in DEFAULT_ROUTES:
+                compiled = compile_pattern(default_when) if default_when else None
+                self.routes.append(Route(name, frozenset(default_codes), compiled, fallback))
         for i, route in enumerate(config.routes):
-            codes = {(spec.event_code if (spec := lookup(e if ":" in e else None, e)) else e) for e in route.events}
+            codes: set[str] = set()
+            for wanted in route.events:
+                found = lookup(wanted if ":" in wanted else None, wanted)
+                codes.add(found.event_code if found else wanted)
             try:
-                pattern = compile_pattern(route.when) if route.when else None
+                when = compile_pattern(route.when) if route.when else None
             except ConfigError as exc:
                 raise ConfigError(str(exc), key=f"notifications.routes[{i}].when") from None
-            channels = tuple(route.channels) or fallback
-            for name in channels:
+            targets = tuple(route.channels) or fallback
+            for name in targets:
                 if name == "console" and name not in self.channels:
                     self.channels[name] = ConsoleChannel(name)
-            self.routes.append(Route(route.name, frozenset(codes), pattern, channels, route.severity))
+            self.routes.append(Route(route.name, frozenset(codes), when, targets, route.severity))
 
     def matching(self, event: DataWorksEvent) -> list[Route]:
         return [route for route in self.routes if route.matches(event)]
@@ -107,8 +109,15 @@ class Notifier:
 
 
 def _with_severity(n: Notification, severity: Severity) -> Notification:
-    return Notification(title=n.title, text=n.text, severity=severity, event_type=n.event_type,
-                        message_id=n.message_id, fields=n.fields, link=n.link)
+    return Notification(
+        title=n.title,
+        text=n.text,
+        severity=severity,
+        event_type=n.event_type,
+        message_id=n.message_id,
+        fields=n.fields,
+        link=n.link,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,30 +159,40 @@ def render(event: DataWorksEvent) -> Notification:
     elif code == "dag-status-changes":
         status = _v(p, "status")
         verb = str(status).lower().replace("_", " ") if status is not None else "changed status"
-        text = f"Workflow {_v(p, 'dag_name') or _v(p, 'dag_id')} ({_v(p, 'flow_name') or 'flow'}) {verb} " \
-               f"in workspace {ws}, business date {_v(p, 'biz_date')}"
+        text = (
+            f"Workflow {_v(p, 'dag_name') or _v(p, 'dag_id')} ({_v(p, 'flow_name') or 'flow'}) {verb} "
+            f"in workspace {ws}, business date {_v(p, 'biz_date')}"
+        )
         severity = "critical" if str(status).upper() in ("FAILED", "5") else "info"
         title = f"DataWorks workflow {verb}"
     elif code == "workbench-monitor-alert":
         alarm = _v(p, "alarm_type")
         if _v(p, "baseline_name") or _v(p, "baseline_id"):
-            text = f"Baseline {_v(p, 'baseline_name') or _v(p, 'baseline_id')} is " \
-                   f"{str(_v(p, 'baseline_status')).lower()} in workspace {ws}"
+            text = (
+                f"Baseline {_v(p, 'baseline_name') or _v(p, 'baseline_id')} is "
+                f"{str(_v(p, 'baseline_status')).lower()} in workspace {ws}"
+            )
         elif _v(p, "resource_group_name", "resource_group_identifier"):
-            text = f"Resource group {_v(p, 'resource_group_name', 'resource_group_identifier')} alert " \
-                   f"{_v(p, 'remind_type')} in workspace {ws}"
+            text = (
+                f"Resource group {_v(p, 'resource_group_name', 'resource_group_identifier')} alert "
+                f"{_v(p, 'remind_type')} in workspace {ws}"
+            )
         elif _v(p, "remind_name", "remind_id"):
-            text = f"Rule {_v(p, 'remind_name') or _v(p, 'remind_id')} fired ({_v(p, 'remind_type')}) for " \
-                   f"nodes {_v(p, 'node_ids')} in workspace {ws}"
+            text = (
+                f"Rule {_v(p, 'remind_name') or _v(p, 'remind_id')} fired ({_v(p, 'remind_type')}) for "
+                f"nodes {_v(p, 'node_ids')} in workspace {ws}"
+            )
         else:
             text = f"Event alert on topic {_v(p, 'topic_id')} for node {_v(p, 'node_id')} in workspace {ws}"
         severity = "warning"
         title = f"DataWorks monitoring alert ({alarm or 'alert'})"
     elif code == "dqc-check-finished-event":
         result = _v(p, "check_result")
-        text = f"Data quality rule {_v(p, 'rule_name') or _v(p, 'rule_id')} on table {_v(p, 'table_name')} " \
-               f"reached {str(result).lower().replace('_', ' ')} (actual {_v(p, 'actual_expression')}) " \
-               f"in workspace {ws}"
+        text = (
+            f"Data quality rule {_v(p, 'rule_name') or _v(p, 'rule_id')} on table {_v(p, 'table_name')} "
+            f"reached {str(result).lower().replace('_', ' ')} (actual {_v(p, 'actual_expression')}) "
+            f"in workspace {ws}"
+        )
         severity = "critical" if str(result).upper().startswith("CRITICAL") or result == 2 else "warning"
         title = "DataWorks data quality check"
     elif code == "project-deleted":
@@ -181,8 +200,10 @@ def render(event: DataWorksEvent) -> Notification:
         severity = "warning"
         title = "DataWorks workspace deleted"
     elif code == "approval-change-finished":
-        text = f"Permission request {_v(p, 'process_id')} finished with status {_v(p, 'status')} " \
-               f"in workspace {ws}"
+        text = (
+            f"Permission request {_v(p, 'process_id')} finished with status {_v(p, 'status')} "
+            f"in workspace {ws}"
+        )
         title = "DataWorks permission request finished"
     else:
         spec = event.spec
@@ -191,7 +212,11 @@ def render(event: DataWorksEvent) -> Notification:
     for key, value in (("workspace", ws), ("event", event.type), ("message id", event.message_id)):
         if value is not None:
             fields[key] = str(value)
-    return Notification(title=title, text=text, severity=severity, event_type=event.type,
-                        message_id=event.message_id, fields=fields)
-
-
+    return Notification(
+        title=title,
+        text=text,
+        severity=severity,
+        event_type=event.type,
+        message_id=event.message_id,
+        fields=fields,
+    )

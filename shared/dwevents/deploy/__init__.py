@@ -1,4 +1,5 @@
-"""Deployment helpers: read ``s.yaml`` (``syaml``), build the FC code artifacts (``build``), mirror rules (``bus``).
+"""Deployment tools: ``syaml`` reads s.yaml, ``build`` makes the FC code trees, ``bus`` mirrors the rules.
 
-Kept out of the function artifacts: nothing here runs inside Function Compute.
+Left out of the function artifacts by the build: nothing here runs inside Function Compute, and the
+deploy SDKs it uses (EventBridge, FC) are not runtime dependencies.
 """

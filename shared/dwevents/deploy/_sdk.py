@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dwevents import env
+from dwevents.errors import ConfigError
 
 #: Also read: the account that owns the functions (needed for target ARNs).
 ACCOUNT_ID = "ALIBABA_CLOUD_ACCOUNT_ID"
@@ -63,26 +64,41 @@ def _hint(code: str) -> str:
     return ""
 
 
+class MissingCredentialsError(ConfigError):
+    """No keys given and none in the ``ALIBABA_CLOUD_*`` variables."""
+
+
+def require_credentials(credentials: Credentials | None = None) -> Credentials:
+    """Explicit keys, else the environment; else a clear error.
+
+    Deliberately not the SDK's default chain: it ends by probing the ECS metadata service, logs a
+    traceback per attempt and surfaces as an opaque transport failure — the wrong experience for a
+    deploy step, where the keys are simply missing from the environment.
+    """
+    found = credentials or Credentials.from_env()
+    if found is None:
+        raise MissingCredentialsError(
+            f"no credentials: export {env.ACCESS_KEY_ID} and {env.ACCESS_KEY_SECRET} (plus "
+            f"{env.SECURITY_TOKEN} for STS keys); Serverless Devs does not pass its `access` keys to "
+            "`run:` actions", key=env.ACCESS_KEY_ID)
+    return found
+
+
 def openapi_config(*, region: str, endpoint: str | None = None, protocol: str = "https",
                    credentials: Credentials | None = None, connect_timeout_ms: int = 5000,
                    read_timeout_ms: int = 10000) -> Any:
-    """An ``alibabacloud_tea_openapi`` ``Config``: explicit keys, else the default credential chain."""
+    """An ``alibabacloud_tea_openapi`` ``Config`` signed with :func:`require_credentials`' keys."""
+    creds = require_credentials(credentials)
     from alibabacloud_tea_openapi import models as open_api_models
 
     config = open_api_models.Config(region_id=region, protocol=protocol, connect_timeout=connect_timeout_ms,
                                     read_timeout=read_timeout_ms)
     if endpoint:
         config.endpoint = endpoint
-    creds = credentials or Credentials.from_env()
-    if creds is not None:
-        config.access_key_id = creds.access_key_id
-        config.access_key_secret = creds.access_key_secret
-        if creds.security_token:
-            config.security_token = creds.security_token
-    else:  # profile file, ECS/RAM role, OIDC … whatever the official chain finds
-        from alibabacloud_credentials.client import Client as CredentialClient
-
-        config.credential = CredentialClient()
+    config.access_key_id = creds.access_key_id
+    config.access_key_secret = creds.access_key_secret
+    if creds.security_token:
+        config.security_token = creds.security_token
     return config
 
 
@@ -99,6 +115,8 @@ def sdk_failure(exc: BaseException) -> SdkFailure | None:
     request_id = getattr(exc, "request_id", None) or body.get("RequestId") or body.get("requestId")
     if type(exc).__name__ == "UnretryableException":
         inner = getattr(exc, "inner_exception", None)
+        if inner is not None and "Credential" in type(inner).__name__:
+            return SdkFailure("CredentialsUnavailable", _first_line(str(inner)))
         reason = type(inner).__name__ if inner is not None else "no response"
         return SdkFailure("Unreachable", f"no usable answer from the endpoint ({reason})", transient=True)
     if not code:

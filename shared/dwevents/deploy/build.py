@@ -143,14 +143,14 @@ def _numeric_key(path: str) -> tuple[int, ...]:
 
 
 def find_interpreter(version: str, explicit: str | None = None) -> str | None:
-    """A CPython ``version`` (``3.12``) on this host, to byte-compile for the runtime; None if there is none."""
+    """A CPython ``version`` (``3.12``) on this host to byte-compile for the runtime, or None."""
     if explicit:
         found = _version_of(explicit)
         if found != version:
-            raise BuildError(f"--target-python {explicit} is Python {found or '?'}, the runtime needs {version}")
+            raise BuildError(f"--target-python {explicit} is Python {found or '?'}, not {version}")
         return explicit
     candidates: list[str] = []
-    if "%d.%d" % sys.version_info[:2] == version:
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
         candidates.append(sys.executable)
     on_path = shutil.which(f"python{version}")
     if on_path:
@@ -232,12 +232,15 @@ def install_dependencies(requirements: Sequence[str], python_version: str, cache
     if offline_wheels is not None:
         command += ["--no-index", "--find-links", str(offline_wheels)]
     command += list(requirements)
-    logger.info("installing for Python %s (%s): %s", python_version, ", ".join(platforms), " ".join(requirements))
+    logger.info("installing for Python %s (%s): %s", python_version, ", ".join(platforms),
+                " ".join(requirements))
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        tail = "\n".join(line for line in done.stderr.splitlines()[-15:] if not line.startswith("WARNING: Loc"))
-        raise BuildError(f"pip could not install {' '.join(requirements)} for Python {python_version}:\n{tail}")
+        lines = [line for line in done.stderr.splitlines() if not line.startswith("WARNING: Loc")]
+        tail = "\n".join(lines[-15:])
+        raise BuildError(f"pip could not install {' '.join(requirements)} for Python {python_version}:\n"
+                         f"{tail}")
     shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts with this host's shebang
     bytecode = "none"
     if interpreter:
@@ -276,8 +279,8 @@ def _package_ignore(package_root: Path) -> Callable[[str, list[str]], set[str]]:
     return ignore
 
 
-def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path,
-             interpreter: str | None, python_version: str, extension: bool, requirements: Sequence[str]) -> None:
+def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path, interpreter: str | None,
+             python_version: str, extension: bool, requirements: Sequence[str]) -> None:
     """One function's tree: its own files, dwevents, then the (already compiled) dependency set."""
     import dwevents
 
@@ -306,9 +309,15 @@ def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path,
         "platforms": deps_info["platforms"],
         "requirements": list(requirements),
         "distributions": deps_info["distributions"],
-        "bytecode": f"cpython-{python_version.replace('.', '')} unchecked-hash" if interpreter else "none",
+        "bytecode": _bytecode_label(python_version, interpreter, deps_info["bytecode"]),
         "dwevents": getattr(dwevents, "__version__", "?"),
     }, indent=2) + "\n")
+
+
+def _bytecode_label(python_version: str, interpreter: str | None, deps_bytecode: str) -> str:
+    if interpreter:
+        return f"cpython-{python_version.replace('.', '')} unchecked-hash"
+    return "none" if deps_bytecode == "none" else f"{deps_bytecode} (cached dependencies only)"
 
 
 def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
@@ -325,6 +334,7 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
     cache_dir = (cache_dir or out / ".deps").resolve()
 
     runtimes: dict[str, str] = {}
+    elsewhere: list[str] = []
     if syaml_path is not None:
         from dwevents.deploy.syaml import load_syaml
 
@@ -335,8 +345,9 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
                 raise BuildError(f"{decl.resource}: runtime {decl.runtime!r} is not a Python runtime")
             runtimes[decl.category] = version
             if decl.code and decl.code_path(root) != out / decl.category:
-                logger.warning("%s: s.yaml deploys %s, this build writes %s", decl.resource, decl.code,
-                               out / decl.category)
+                elsewhere.append(decl.resource)
+        if elsewhere:
+            logger.warning("s.yaml deploys %s from elsewhere than %s/<Category>", ", ".join(elsewhere), out)
     else:
         runtimes = {path.name: DEFAULT_PYTHON_VERSION for path in sorted(functions_dir.iterdir())
                     if (path / "index.py").is_file()}
@@ -375,7 +386,7 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
         size, files = _tree_size(dest)
         result.functions.append(FunctionBuild(
             category=category, path=dest, extension=extension, python_version=version, size_bytes=size,
-            files=files, bytecode=f"cpython-{version.replace('.', '')}" if interpreter else "none"))
+            files=files, bytecode=json.loads((dest / BUILD_INFO).read_text())["bytecode"]))
     result.seconds = time.monotonic() - started
     return result
 
@@ -383,8 +394,9 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
 def summary(result: BuildResult) -> str:
     lines = [f"{'function':24} {'kind':10} {'python':7} {'files':>6} {'size':>9}  bytecode"]
     for item in result.functions:
-        lines.append(f"{item.category:24} {'extension' if item.extension else 'regular':10} "
-                     f"{item.python_version:7} {item.files:6d} {item.size_bytes / 1e6:7.1f} MB  {item.bytecode}")
+        kind = "extension" if item.extension else "regular"
+        lines.append(f"{item.category:24} {kind:10} {item.python_version:7} {item.files:6d} "
+                     f"{item.size_bytes / 1e6:7.1f} MB  {item.bytecode}")
     total = sum(item.size_bytes for item in result.functions)
     lines.append(f"{len(result.functions)} functions in {result.out} ({total / 1e6:.0f} MB uploaded in all, "
                  f"hard-linked on disk) in {result.seconds:.1f} s")

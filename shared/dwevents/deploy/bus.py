@@ -25,12 +25,13 @@ function ARN ``acs:fc:<region>:<account>:functions/<fn>`` without ``serviceName`
 async-invoke destinations and RAM), and ``--fc2-service`` switches to the documented 2.0 form. Check it
 once in a real account: create a rule to an FC 3.0 function in the console and compare ``plan``.
 
-Credentials: the ``ALIBABA_CLOUD_ACCESS_KEY_ID``/``_SECRET``/``_SECURITY_TOKEN`` variables, else the
-official credential chain. Serverless Devs does not hand its ``access`` keys to ``run:`` actions: the
-engine spawns the command with the caller's environment only (Serverless-Devs/toolkit
-``packages/engine/src/actions/index.ts``: ``spawn(cmd, {cwd, shell: true})``); ``${...}`` magic such as
-``${config('AccountID')}`` is expanded in the command string, so pass the account id that way, never a
-secret.
+Credentials: the ``ALIBABA_CLOUD_ACCESS_KEY_ID``/``_SECRET``/``_SECURITY_TOKEN`` variables, with a clear
+error when they are missing (not the SDK's default chain, see ``_sdk.require_credentials``). Serverless
+Devs does not hand its ``access`` keys to ``run:`` actions: the engine spawns the command with the
+caller's environment only (Serverless-Devs/toolkit ``packages/engine/src/actions/index.ts``:
+``spawn(cmd, {cwd, shell: true})``), so export the variables in the shell (or CI job) that runs
+``s deploy``. ``${...}`` magic such as ``${config('AccountID')}`` is expanded in the command string, so
+pass the account id that way, never a secret.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from typing import Any, Protocol
 
 from dwevents import env
 from dwevents.catalogue import Level, specs_for_category
-from dwevents.deploy._sdk import ACCOUNT_ID, Credentials, openapi_config, sdk_failure
+from dwevents.deploy._sdk import ACCOUNT_ID, Credentials, openapi_config, require_credentials, sdk_failure
 from dwevents.errors import ConfigError, DwEventsError
 
 logger = logging.getLogger(__name__)
@@ -422,7 +423,7 @@ class SdkBusApi:
         seen: set[str] = set()
         while True:
             body = self._call("ListRules", "list_rules", self._m.ListRulesRequest(
-                event_bus_name=bus, rule_name_prefix=prefix, limit=100, next_token=token))
+                event_bus_name=bus, rule_name_prefix=prefix, limit=50, next_token=token))
             data = body.data
             names.extend(r.rule_name for r in (data.rules or []) if data and r.rule_name)
             token = data.next_token if data else None
@@ -602,18 +603,16 @@ def run(argv: Sequence[str] | None = None, *, api: BusApi | None = None, out: An
     stack = _first(args.stack, svars.get("prefix")) or DEFAULT_STACK
     if not _STACK.fullmatch(f"stack={stack}"):
         raise ConfigError(f"stack {stack!r}: use letters, digits, '.', '_' or '-'", key="stack")
+    account = _first(args.account_id, os.environ.get(ACCOUNT_ID), os.environ.get(env.FC_ACCOUNT_ID))
+    if not account and args.command != "undo":
+        raise ConfigError(f"no account id for the target ARNs: --account-id or ${ACCOUNT_ID} "
+                          "(in s.yaml actions: --account-id ${config('AccountID')})", key="account-id")
     if api is None:
-        if Credentials.from_env() is None:
-            logger.warning("no %s/%s in the environment; using the default credential chain",
-                           env.ACCESS_KEY_ID, env.ACCESS_KEY_SECRET)
-        api = SdkBusApi(region=region, endpoint=args.endpoint, protocol=args.protocol)
-    if args.command == "undo":
+        api = SdkBusApi(region=region, endpoint=args.endpoint, protocol=args.protocol,
+                        credentials=require_credentials())
+    if args.command == "undo" or not account:
         plan = undo_plan(bus, read_rules(api, bus), stack)
     else:
-        account = _first(args.account_id, os.environ.get(ACCOUNT_ID), os.environ.get(env.FC_ACCOUNT_ID))
-        if not account:
-            raise ConfigError(f"no account id for the target ARNs: --account-id or ${ACCOUNT_ID} "
-                              "(in s.yaml actions: --account-id ${config('AccountID')})", key="account-id")
         options = TargetOptions(region, account, args.qualifier, args.retry, args.fc2_service,
                                 args.invocation_type, stack)
         desired, skipped = desired_rules(functions, options)

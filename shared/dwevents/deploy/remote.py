@@ -64,7 +64,7 @@ def invoke_remote(function_name: str, payload: bytes, *, region: str, qualifier:
     """Invoke ``function_name`` once with ``payload`` as the event; no retries (the caller decides).
 
     ``endpoint`` is ``host[:port]`` without a scheme (default ``fcv3.<region>.aliyuncs.com`` from the SDK);
-    ``credentials`` default to the ``ALIBABA_CLOUD_*`` variables, then the official credential chain.
+    ``credentials`` default to the ``ALIBABA_CLOUD_*`` variables (``MissingCredentialsError`` without them).
     """
     if invocation_type not in INVOCATION_TYPES:
         raise ValueError(f"invocation_type must be one of {INVOCATION_TYPES}, not {invocation_type!r}")

@@ -245,6 +245,8 @@ def _function(resource: str, props: dict[str, Any]) -> FunctionDecl:
             async_invocation = bool(config["asyncInvocationType"])
     lifecycle = props.get("instanceLifecycleConfig") or {}
     initializer = (lifecycle.get("initializer") or {}) if isinstance(lifecycle, Mapping) else {}
+    if not isinstance(initializer, Mapping):
+        initializer = {}
     environment = props.get("environmentVariables") or {}
     return FunctionDecl(
         resource=resource,
@@ -256,8 +258,8 @@ def _function(resource: str, props: dict[str, Any]) -> FunctionDecl:
         memory_size=_int_or_none(props.get("memorySize")),
         timeout=_int_or_none(props.get("timeout")),
         environment={str(k): _scalar_text(v) for k, v in environment.items()},
-        initializer=initializer.get("handler") if isinstance(initializer, Mapping) else None,
-        initializer_timeout=_int_or_none(initializer.get("timeout")) if isinstance(initializer, Mapping) else None,
+        initializer=initializer.get("handler"),
+        initializer_timeout=_int_or_none(initializer.get("timeout")),
         pattern=pattern,
         trigger_name=trigger_name,
         async_invocation=async_invocation,
@@ -366,7 +368,8 @@ def check(syaml: SYaml) -> list[str]:
         if missing:
             problems.append(f"{decl.resource}: pattern lacks {', '.join(missing)}")
         if extra:
-            problems.append(f"{decl.resource}: pattern names types not of {decl.category}: {', '.join(map(str, extra))}")
+            names = ", ".join(map(str, extra))
+            problems.append(f"{decl.resource}: pattern names types not of {decl.category}: {names}")
     for category in CATEGORIES:
         if category not in seen:
             problems.append(f"category {category}: no function in {syaml.path.name}")
@@ -374,7 +377,7 @@ def check(syaml: SYaml) -> list[str]:
 
 
 def sync(path: str | os.PathLike[str] = "s.yaml") -> list[str]:
-    """Rewrite every stale ``eventRuleFilterPattern`` from the catalogue in place; returns the categories changed.
+    """Rewrite every stale ``eventRuleFilterPattern`` from the catalogue in place; returns the categories.
 
     Works on the text (comments and anchors survive): the stale JSON string must occur exactly once.
     """
@@ -390,7 +393,8 @@ def sync(path: str | os.PathLike[str] = "s.yaml") -> list[str]:
         want = expected_pattern(decl.category)
         if decl.pattern == want:
             continue
-        config = next(t for t in decl.triggers if t.get("triggerType") == "eventbridge").get("triggerConfig") or {}
+        trigger = next(t for t in decl.triggers if t.get("triggerType") == "eventbridge")
+        config = trigger.get("triggerConfig") or {}
         old = config.get("eventRuleFilterPattern")
         if not isinstance(old, str) or text.count(old) != 1:
             raise SYamlError(f"{decl.resource}: cannot locate its pattern text uniquely; edit it by hand to "
@@ -406,7 +410,8 @@ def sync(path: str | os.PathLike[str] = "s.yaml") -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m dwevents.deploy.syaml", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dwevents.deploy.syaml",
+                                     description=(__doc__ or "").split("\n")[0])
     parser.add_argument("command", choices=["check", "sync", "pattern", "functions"])
     parser.add_argument("arg", nargs="?", default="s.yaml", help="s.yaml path, or a category for `pattern`")
     args = parser.parse_args(argv)

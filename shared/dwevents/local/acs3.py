@@ -42,12 +42,26 @@ def canonical_query(query: Mapping[str, str | list[str]]) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
-def string_to_sign(method: str, path: str, query: Mapping[str, str | list[str]],
-                   headers: Mapping[str, str], signed_headers: list[str], body_hash: str) -> str:
+def string_to_sign(
+    method: str,
+    path: str,
+    query: Mapping[str, str | list[str]],
+    headers: Mapping[str, str],
+    signed_headers: list[str],
+    body_hash: str,
+) -> str:
     lowered = {k.lower(): v for k, v in headers.items()}
     header_block = "".join(f"{name}:{lowered.get(name, '').strip()}\n" for name in signed_headers)
-    canonical = "\n".join([method.upper(), path or "/", canonical_query(query), header_block,
-                           ";".join(signed_headers), body_hash])
+    canonical = "\n".join(
+        [
+            method.upper(),
+            path or "/",
+            canonical_query(query),
+            header_block,
+            ";".join(signed_headers),
+            body_hash,
+        ]
+    )
     return f"{ALGORITHM}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
@@ -60,7 +74,7 @@ def parse_authorization(value: str) -> tuple[str, list[str], str]:
     if not value.startswith(ALGORITHM + " "):
         raise SignatureError("IncompleteSignature", f"Authorization must use {ALGORITHM}")
     fields: dict[str, str] = {}
-    for part in value[len(ALGORITHM) + 1:].split(","):
+    for part in value[len(ALGORITHM) + 1 :].split(","):
         key, _, val = part.strip().partition("=")
         fields[key] = val
     try:
@@ -69,8 +83,14 @@ def parse_authorization(value: str) -> tuple[str, list[str], str]:
         raise SignatureError("IncompleteSignature", f"Authorization lacks {exc.args[0]}") from None
 
 
-def verify(method: str, path: str, query: Mapping[str, str | list[str]], headers: Mapping[str, str],
-           body: bytes, secret_for: Callable[[str], str | None]) -> str:
+def verify(
+    method: str,
+    path: str,
+    query: Mapping[str, str | list[str]],
+    headers: Mapping[str, str],
+    body: bytes,
+    secret_for: Callable[[str], str | None],
+) -> str:
     """Check the signature; return the access key id. Raise :class:`SignatureError` otherwise."""
     lowered = {k.lower(): v for k, v in headers.items()}
     auth = lowered.get("authorization")
@@ -88,6 +108,7 @@ def verify(method: str, path: str, query: Mapping[str, str | list[str]], headers
             raise SignatureError("IncompleteSignature", f"header {required} is not signed")
     expected = sign(secret, string_to_sign(method, path, query, headers, signed_headers, body_hash))
     if not hmac.compare_digest(expected, signature):
-        raise SignatureError("SignatureDoesNotMatch",
-                             "The request signature does not conform to Aliyun standards.")
+        raise SignatureError(
+            "SignatureDoesNotMatch", "The request signature does not conform to Aliyun standards."
+        )
     return key_id

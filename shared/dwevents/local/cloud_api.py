@@ -29,7 +29,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -127,8 +127,9 @@ class CloudApiStandIn:
             return self
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="cloud-api-stand-in",
-                                        daemon=True)
+        server = self._server
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
+                                        name="cloud-api-stand-in", daemon=True)
         self._thread.start()
         logger.debug("cloud API stand-in listening on %s", self.endpoint)
         return self
@@ -503,7 +504,3 @@ def _make_handler(stand_in: CloudApiStandIn) -> type[BaseHTTPRequestHandler]:
 
     return Handler
 
-
-def iter_rules(stand_in: CloudApiStandIn, bus: str) -> Iterator[StoredRule]:
-    """Rules on a bus in name order (test convenience)."""
-    yield from sorted(stand_in.rules(bus).values(), key=lambda r: r.name)

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 #: The account the sample events carry; the local context uses it unless FC_ACCOUNT_ID is set.
 SAMPLE_ACCOUNT = "1234567890123456"
 LOCAL_EXTENSION_CODE = "dwevents-local"
+FIXTURES_FILE = "dataworks-api-fixtures.yaml"
 NO_MATCH = "no function's rule matches this event (EventBridge would not deliver it)"
 
 
@@ -54,8 +55,9 @@ class LocalFunction:
     def load(self) -> ModuleType:
         if self.module is None:
             path = self.code_dir / "index.py"
-            spec = importlib.util.spec_from_file_location(f"dwevents_local_fn_{self.name.replace('-', '_')}",
-                                                          path)
+            spec = importlib.util.spec_from_file_location(
+                f"dwevents_local_fn_{self.name.replace('-', '_')}", path
+            )
             if spec is None or spec.loader is None:
                 raise DwEventsError(f"cannot load {path}")
             module = importlib.util.module_from_spec(spec)
@@ -79,8 +81,14 @@ class EventReport:
     returned: Any = None
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"message_id": self.message_id, "type": self.type, "functions": self.functions,
-               "outcome": self.outcome, "actions": self.actions, "verdict": self.verdict}
+        out = {
+            "message_id": self.message_id,
+            "type": self.type,
+            "functions": self.functions,
+            "outcome": self.outcome,
+            "actions": self.actions,
+            "verdict": self.verdict,
+        }
         if self.error:
             out["error"] = self.error
         if self.source_file:
@@ -91,8 +99,13 @@ class EventReport:
 class LocalBus:
     """Reads ``s.yaml``, owns the local stand-ins, invokes handlers in-process."""
 
-    def __init__(self, syaml: str | Path = "s.yaml", *, environ: Mapping[str, str] | None = None,
-                 use_standin: bool | None = None) -> None:
+    def __init__(
+        self,
+        syaml: str | Path = "s.yaml",
+        *,
+        environ: Mapping[str, str] | None = None,
+        use_standin: bool | None = None,
+    ) -> None:
         from dwevents.deploy.syaml import load_syaml
 
         self.syaml_path = Path(syaml)
@@ -103,19 +116,33 @@ class LocalBus:
         for decl in declared.functions:
             code_dir = self.root / "functions" / decl.category
             pattern = compile_pattern(decl.pattern) if decl.pattern else None
-            environment = {k: str(v) for k, v in (decl.environment or {}).items()
-                           if v is not None and "${" not in str(v) and str(v) != ""}
-            meta = FunctionMeta(name=decl.name, handler=decl.handler or "index.handler",
-                                memory=int(decl.memory_size or 256), timeout=int(decl.timeout or 60),
-                                initializer=decl.initializer)
-            self.functions.append(LocalFunction(decl.name, decl.category, code_dir, meta, pattern, environment))
-        wants_standin = use_standin if use_standin is not None else not self.environ.get(env.DATAWORKS_ENDPOINT)
+            environment = {
+                k: str(v)
+                for k, v in (decl.environment or {}).items()
+                if v is not None and "${" not in str(v) and str(v) != ""
+            }
+            meta = FunctionMeta(
+                name=decl.name,
+                handler=decl.handler or "index.handler",
+                memory=int(decl.memory_size or 256),
+                timeout=int(decl.timeout or 60),
+                initializer=decl.initializer,
+            )
+            self.functions.append(
+                LocalFunction(decl.name, decl.category, code_dir, meta, pattern, environment)
+            )
+        wants_standin = (
+            use_standin if use_standin is not None else not self.environ.get(env.DATAWORKS_ENDPOINT)
+        )
         self.dataworks: Any = None
         self._stack = contextlib.ExitStack()
         if wants_standin:
             from dwevents.local.dataworks_api import DataWorksApiStandIn
 
             self.dataworks = self._stack.enter_context(DataWorksApiStandIn())
+            fixtures = self.root / "events" / FIXTURES_FILE
+            if fixtures.exists():
+                load_fixtures(self.dataworks, fixtures)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -153,15 +180,21 @@ class LocalBus:
             return [EventReport(None, None, [], "failed", error=str(exc), source_file=source_file)]
         if not isinstance(document, list):
             if not isinstance(document, Mapping):
-                return [EventReport(None, None, [], "failed", error="event is not a JSON object",
-                                    source_file=source_file)]
+                return [
+                    EventReport(
+                        None, None, [], "failed", error="event is not a JSON object", source_file=source_file
+                    )
+                ]
             return [self.invoke_event(document, source_file=source_file)]
         reports: list[EventReport] = []
         batches: dict[str, tuple[LocalFunction, list[tuple[Mapping[str, Any], EventReport]]]] = {}
         for event in document:
             if not isinstance(event, Mapping):
-                reports.append(EventReport(None, None, [], "failed", error="event is not a JSON object",
-                                           source_file=source_file))
+                reports.append(
+                    EventReport(
+                        None, None, [], "failed", error="event is not a JSON object", source_file=source_file
+                    )
+                )
                 continue
             report = self._new_report(event, source_file)
             reports.append(report)
@@ -193,8 +226,13 @@ class LocalBus:
             code = (body.get("eventCode") if isinstance(body, Mapping) else None) or event.get("eventType")
             spec = lookup(None, str(code) if code else None)
             type_ = spec.type if spec else None
-        return EventReport(str(message_id) if message_id else None, type_, [f.name for f in self.route(event)],
-                           "unrouted", source_file=source_file)
+        return EventReport(
+            str(message_id) if message_id else None,
+            type_,
+            [f.name for f in self.route(event)],
+            "unrouted",
+            source_file=source_file,
+        )
 
     def _invoke(self, fn: LocalFunction, payload: bytes, reports: list[EventReport]) -> None:
         with self._function_env(fn):
@@ -269,3 +307,21 @@ class LocalBus:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def load_fixtures(standin: Any, path: Path) -> None:
+    """Load what the stand-in answers (code snapshots, extension parameters, options) from YAML."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DwEventsError(f"{path}: cannot load stand-in fixtures ({exc})") from None
+    for message_id, detail in (doc.get("event_details") or {}).items():
+        standin.set_event_detail(str(message_id), detail)
+    for code, ext in (doc.get("extensions") or {}).items():
+        ext = dict(ext or {})
+        standin.set_extension(str(code), parameter_setting=ext.pop("parameter_setting", None), **ext)
+    for code, per_project in (doc.get("options") or {}).items():
+        for project_id, value in (per_project or {}).items():
+            standin.set_option_value(str(code), project_id, value)

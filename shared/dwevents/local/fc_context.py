@@ -48,11 +48,13 @@ class LocalContext:
     credentials: Credentials | None = None
     service: ServiceMeta = field(default_factory=ServiceMeta)
 
-    def getLogger(self) -> logging.Logger:  # noqa: N802 - FC's own method name
+    def getLogger(self) -> logging.Logger:
         return logging.getLogger(f"fc.{self.function.name}")
 
 
-def local_context(function: FunctionMeta, *, region: str | None = None, account_id: str | None = None) -> LocalContext:
+def local_context(
+    function: FunctionMeta, *, region: str | None = None, account_id: str | None = None
+) -> LocalContext:
     key_id = os.environ.get(env.ACCESS_KEY_ID)
     secret = os.environ.get(env.ACCESS_KEY_SECRET)
     creds = Credentials(key_id, secret, os.environ.get(env.SECURITY_TOKEN, "")) if key_id and secret else None

@@ -163,7 +163,7 @@ class EventPattern:
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Whether the event (a CloudEvent as a mapping) satisfies every field of the pattern."""
-        if not isinstance(event, Mapping):
+        if type(event) is not dict and not isinstance(event, Mapping):
             raise TypeError(f"an event is a JSON object (Mapping), not {type(event).__name__}")
         get = event.get
         for key, test in self._attr_tests:
@@ -171,12 +171,16 @@ class EventPattern:
                 return False
         if self._data_tests:
             data = get(DATA_KEY, MISSING)
-            if not isinstance(data, Mapping):
+            if type(data) is not dict and not isinstance(data, Mapping):
                 return False
             for keys, test in self._data_tests:
                 node: Any = data
                 for key in keys:
-                    node = node.get(key, MISSING) if isinstance(node, Mapping) else MISSING
+                    if type(node) is dict or isinstance(node, Mapping):
+                        node = node.get(key, MISSING)
+                    else:
+                        node = MISSING
+                        break
                 if not test(node):
                     return False
         return True
@@ -483,9 +487,13 @@ def _numeric(operand: Any, path: str, origin: str) -> ValueTest:
     frozen = tuple(checks)
 
     def numeric(value: Any) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        kind = type(value)
+        if kind is float:
+            number = value
+        elif kind is bool or not isinstance(value, (int, float, Decimal)):
             return False
-        number = _as_float(value)
+        else:
+            number = _as_float(value)
         if number != number:
             return False
         for accepted, bound in frozen:
@@ -579,10 +587,13 @@ def _as_float(value: int | float | Decimal) -> float:
 
 def _equals(texts: frozenset[str], null: bool) -> ValueTest:
     def equals(value: Any) -> bool:
+        kind = type(value)
+        if kind is str:
+            return value in texts
         if value is None:
             return null
-        if type(value) is str:
-            return value in texts
+        if kind is int:
+            return int.__repr__(value) in texts
         text = _text(value)
         return text is not None and text in texts
 
@@ -605,7 +616,12 @@ def _ends_with(suffixes: tuple[str, ...]) -> ValueTest:
 
 def _contains(needles: tuple[str, ...]) -> ValueTest:
     def contains(value: Any) -> bool:
-        return isinstance(value, str) and any(needle in value for needle in needles)
+        if not isinstance(value, str):
+            return False
+        for needle in needles:  # noqa: SIM110 - a loop, not any(): no generator on the hot path
+            if needle in value:
+                return True
+        return False
 
     return contains
 
@@ -618,7 +634,10 @@ def _any_of(tests: Iterable[ValueTest]) -> ValueTest | None:
         return chosen[0]
 
     def any_of(value: Any) -> bool:
-        return any(test(value) for test in chosen)
+        for test in chosen:  # noqa: SIM110 - a loop, not any(): no generator on the hot path
+            if test(value):
+                return True
+        return False
 
     return any_of
 
@@ -637,8 +656,14 @@ def _field_test(value_test: ValueTest | None, *, on_missing: bool, on_present: b
             return True
         if value_test is None:
             return False
-        if isinstance(value, (list, tuple)):
-            return any(_is_primitive(item) and value_test(item) for item in value)
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            return value_test(value)
+        if kind is list or isinstance(value, (list, tuple)):
+            for item in value:  # noqa: SIM110 - a loop, not any(): no generator on the hot path
+                if _is_primitive(item) and value_test(item):
+                    return True
+            return False
         return _is_primitive(value) and value_test(value)
 
     return field

@@ -165,8 +165,9 @@ class WebhookReceiver:
         handler = type("_BoundHandler", (_Handler,), {"receiver": self})
         self._server = ThreadingHTTPServer((self._host, self._port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver",
-                                        daemon=True)
+        # A short poll interval: shutdown() waits for it, and tests open and close many receivers.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="webhook-receiver", daemon=True)
         self._thread.start()
         return self
 

@@ -74,7 +74,8 @@ def _to_datetime(value: Any) -> Any:
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ValueError(f"expected epoch milliseconds or 'yyyy-MM-dd HH:mm:ss', got {text[:40]!r}") from exc
+            raise ValueError(
+                f"expected epoch milliseconds or 'yyyy-MM-dd HH:mm:ss', got {text[:40]!r}") from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
     return value
 

@@ -1,0 +1,56 @@
+"""Shared fixtures: sample events from events/, an FC-like context, the DataWorks API stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dwevents.local.fc_context import FunctionMeta, LocalContext
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+SAMPLE_ACCOUNT = "1234567890123456"
+
+
+def sample_path(name: str) -> Path:
+    """``sample_path("FileChange/commit-file")`` → events/FileChange/commit-file.json."""
+    path = EVENTS / (name if name.endswith(".json") else f"{name}.json")
+    assert path.exists(), f"missing sample {path}"
+    return path
+
+
+def load_sample(name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(sample_path(name).read_text(encoding="utf-8"))
+    return doc
+
+
+def all_sample_paths() -> list[Path]:
+    return sorted(p for p in EVENTS.rglob("*.json") if p.parent.name not in ("fc-direct", "batch"))
+
+
+@pytest.fixture
+def sample() -> Callable[[str], dict[str, Any]]:
+    return load_sample
+
+
+@pytest.fixture
+def fc_context() -> Callable[..., LocalContext]:
+    def make(
+        name: str = "dwevents-test", timeout: int = 30, account_id: str = SAMPLE_ACCOUNT
+    ) -> LocalContext:
+        return LocalContext(function=FunctionMeta(name=name, timeout=timeout), account_id=account_id)
+
+    return make
+
+
+@pytest.fixture
+def standin() -> Iterator[Any]:
+    """A running DataWorks API stand-in (real HTTP, checks ACS3 signatures)."""
+    from dwevents.local.dataworks_api import DataWorksApiStandIn
+
+    with DataWorksApiStandIn() as server:
+        yield server

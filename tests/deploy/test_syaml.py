@@ -1,0 +1,284 @@
+"""s.yaml against the catalogue and the functions/ tree, and the reader every tool shares (load_syaml)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dwevents.catalogue import CATALOGUE, CATEGORIES, specs_for_category
+from dwevents.deploy.syaml import (
+    DATAWORKS_SOURCE,
+    SYamlError,
+    check,
+    expected_pattern,
+    load_syaml,
+    pattern_json,
+    sync,
+)
+from dwevents.local.pattern import compile_pattern
+
+ROOT = Path(__file__).resolve().parents[2]
+SYAML = ROOT / "s.yaml"
+FUNCTIONS = ROOT / "functions"
+SECRETISH = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_?KEY|PRIVATE|CREDENTIAL|REDIS_?URL|WEBHOOK_?URL",
+                       re.IGNORECASE)
+ENV_REF = re.compile(r"""^\$\{env\(\s*['"][A-Za-z_][A-Za-z0-9_]*['"]\s*(,\s*['"]['"]\s*)?\)\}$""")
+VARS_REF = re.compile(r"^\$\{vars\.([A-Za-z0-9_]+)\}$")
+
+
+@pytest.fixture(scope="module")
+def declared() -> Any:
+    return load_syaml(SYAML, environ={})
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(SYAML.read_text(encoding="utf-8"))
+    return doc
+
+
+def cloud_event(type_: str) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": "1", "source": DATAWORKS_SOURCE, "type": type_,
+            "data": {"eventCode": "x"}, "aliyunaccountid": "1", "aliyuneventbusname": "default"}
+
+
+# -- s.yaml ↔ catalogue ------------------------------------------------------------------------
+
+
+def test_every_catalogue_type_reaches_exactly_one_function(declared: Any) -> None:
+    compiled = [(decl, compile_pattern(decl.pattern)) for decl in declared.functions]
+    for spec in CATALOGUE:
+        hits = [decl.category for decl, pattern in compiled if pattern.matches(cloud_event(spec.type))]
+        assert hits == [spec.category], f"{spec.type} reaches {hits}"
+
+
+def test_patterns_are_json_strings_naming_only_known_types(raw: dict[str, Any]) -> None:
+    known = {spec.type for spec in CATALOGUE}
+    for name, resource in raw["resources"].items():
+        triggers = [t for t in resource["props"]["triggers"] if t["triggerType"] == "eventbridge"]
+        assert len(triggers) == 1, name
+        text = triggers[0]["triggerConfig"]["eventRuleFilterPattern"]
+        assert isinstance(text, str), f"{name}: the fc3 schema wants a JSON *string*"
+        pattern = json.loads(text)
+        assert set(pattern) == {"source", "type"}, name
+        assert pattern["source"] == [DATAWORKS_SOURCE], name
+        assert set(pattern["type"]) <= known, f"{name}: unknown {set(pattern['type']) - known}"
+        assert text == pattern_json(expected_pattern(name)), f"{name}: run `python -m dwevents.deploy.syaml sync`"
+
+
+def test_check_finds_no_problem(declared: Any) -> None:
+    assert check(declared) == []
+
+
+def test_functions_dir_and_resources_match(declared: Any) -> None:
+    dirs = {path.name for path in FUNCTIONS.iterdir() if (path / "index.py").is_file()}
+    resources = {decl.category for decl in declared.functions}
+    assert dirs == resources
+    assert resources == set(CATEGORIES)
+    assert len(declared.functions) == len(CATEGORIES) == 13
+    for decl in declared.functions:
+        assert decl.resource == decl.category
+        assert decl.code == f"./.s/build/{decl.category}"  # the build's output, see dwevents.deploy.build
+
+
+def test_handlers_and_initializers_exist(declared: Any) -> None:
+    for decl in declared.functions:
+        assert decl.handler == "index.handler"
+        assert decl.initializer == "index.initialize"
+        tree = ast.parse((FUNCTIONS / decl.category / "index.py").read_text(encoding="utf-8"))
+        names = {target.id for node in tree.body if isinstance(node, ast.Assign)
+                 for target in node.targets if isinstance(target, ast.Name)}
+        names |= {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert {"handler", "initialize"} <= names, decl.category
+
+
+def test_extension_functions_are_sync_and_regular_ones_async_with_a_dlq(declared: Any) -> None:
+    for decl in declared.functions:
+        extension = any(spec.is_extension for spec in specs_for_category(decl.category))
+        assert decl.is_extension is extension
+        assert decl.runtime in ("python3.10", "python3.12")
+        config = decl.triggers[0]["triggerConfig"]
+        assert config["eventSourceConfig"]["eventSourceType"] == "Default"
+        assert config["eventSinkConfig"]["deliveryOption"] == {"mode": "event-driven", "eventSchema": "CloudEvents"}
+        assert config["triggerEnable"] is True
+        if extension:
+            assert decl.async_invocation is False, decl.category
+            assert decl.timeout is not None and decl.timeout >= 60
+            assert "DWEVENTS_EXTENSION_CODE" in decl.environment
+            assert "asyncInvokeConfig" not in decl.props
+        else:
+            assert decl.async_invocation is True, decl.category
+            dlq = decl.props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"]
+            assert dlq == "${env('DWEVENTS_DLQ_ARN')}"  # unresolved here: environ={}
+            assert "DWEVENTS_EXTENSION_CODE" not in decl.environment
+        assert decl.environment["DWEVENTS_LOG_FORMAT"] == "json"
+        assert decl.memory_size is not None and 128 <= decl.memory_size <= 1024
+
+
+def test_actions_build_before_and_mirror_rules_after_deploy(raw: dict[str, Any]) -> None:
+    assert raw["edition"] == "3.0.0" and raw["name"] == "dwevents" and raw["access"] == "default"
+    pre = [step["run"] for step in raw["actions"]["pre-deploy"]]
+    post = [step["run"] for step in raw["actions"]["success-deploy"]]
+    assert any(cmd.startswith("python -m dwevents.deploy.build") and "--out .s/build" in cmd for cmd in pre)
+    assert "python -m dwevents.deploy.bus apply --syaml s.yaml" in post
+    for name in ("region", "eventBus", "extensionCode", "redisUrl", "roleArn", "dlqArn", "allowedAccounts",
+                 "webhookUrl", "webhookSecret"):
+        assert name in raw["vars"], name
+
+
+# -- no literal secrets ------------------------------------------------------------------------
+
+
+def _secret_values(node: Any, path: str = "") -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}" if path else str(key)
+            if SECRETISH.search(str(key)) and not isinstance(value, (dict, list)):
+                found.append((where, value))
+            found.extend(_secret_values(value, where))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_secret_values(value, f"{path}[{index}]"))
+    return found
+
+
+def test_no_literal_secrets(raw: dict[str, Any]) -> None:
+    variables = raw["vars"]
+    checked = 0
+    for where, value in _secret_values(raw):
+        checked += 1
+        text = str(value)
+        ref = VARS_REF.match(text)
+        if ref:  # a vars reference is fine when that var itself only comes from the environment
+            text = str(variables[ref.group(1)])
+        assert ENV_REF.match(text), f"{where} = {value!r}: secrets must come from ${{env('NAME')}} (default '')"
+    assert checked >= 6  # the env map's secret-ish keys and the vars they use
+    for var in ("redisUrl", "webhookUrl", "webhookSecret"):
+        assert ENV_REF.match(variables[var]), var
+    text = SYAML.read_text(encoding="utf-8")
+    assert not re.search(r"LTAI[0-9A-Za-z]{12,}", text), "an AccessKey id in s.yaml"
+    assert not re.search(r"rediss?://[^$'\s]*:[^$'\s@]+@", text.replace("<password>", "")), "a Redis password"
+
+
+# -- the reader itself ---------------------------------------------------------------------------
+
+
+def test_cli_check_passes() -> None:
+    done = subprocess.run([sys.executable, "-m", "dwevents.deploy.syaml", "check", str(SYAML)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "13 functions, 0 problems" in done.stdout
+
+
+def test_env_resolution_and_placeholders() -> None:
+    declared = load_syaml(SYAML, environ={"DWEVENTS_ROLE_ARN": "acs:ram::1:role/fc", "DWEVENTS_FAIL_MODE": "FAIL"})
+    fn = declared.function("NodeChange")
+    assert fn.props["role"] == "acs:ram::1:role/fc"
+    assert fn.environment["DWEVENTS_FAIL_MODE"] == "FAIL"
+    assert fn.environment["DWEVENTS_REDIS_URL"] == ""  # default ''
+    assert declared.missing_env == ["DWEVENTS_DLQ_ARN"]
+    assert fn.name == "dwevents-node-change" and fn.python_version in ("3.10", "3.12")
+    assert declared.by_name("dwevents-monitor-alert").category == "MonitorAlert"
+    assert declared.vars["eventBus"]
+
+
+def test_template_extend_vars_and_merge_keys(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("""
+edition: 3.0.0
+name: t
+access: default
+vars:
+  region: cn-shanghai
+  mem: 512
+  nested: {a: {b: deep}}
+  name: ${env('T_NAME', 'fallback')}
+  full: ${vars.name}-x
+template:
+  base:
+    region: ${vars.region}
+    runtime: python3.10
+    handler: index.handler
+    vpcConfig: auto
+    environmentVariables: {A: a, B: b}
+    triggers: [{triggerName: old, triggerType: http}]
+  anchors: &common
+    memorySize: ${vars.mem}
+    description: "${vars.nested.a.b} ${vars.mem} ${env('T_UNSET')} ${path('.')}"
+resources:
+  One:
+    component: fc3
+    extend: {name: base, ignore: [vpcConfig]}
+    props:
+      <<: *common
+      functionName: ${vars.full}
+      code: ./.s/build/One
+      environmentVariables: {B: bb, C: 3}
+      triggers:
+        - triggerName: eb
+          triggerType: eventbridge
+          triggerConfig: {eventRuleFilterPattern: '{"source":["acs.dataworks"]}', asyncInvocationType: true}
+  Other:
+    component: some-other-component
+    props: {}
+""")
+    declared = load_syaml(tmp_path / "s.yaml", environ={})
+    [fn] = declared.functions
+    assert fn.props["region"] == "cn-shanghai" and fn.runtime == "python3.10"
+    assert "vpcConfig" not in fn.props  # extend.ignore
+    assert fn.environment == {"A": "a", "B": "bb", "C": "3"}  # dicts merge, values become strings
+    assert [t["triggerName"] for t in fn.triggers] == ["eb"]  # lists replace (as `s preview` does)
+    assert fn.memory_size == 512 and isinstance(fn.props["memorySize"], int)  # whole reference keeps its type
+    assert fn.props["description"] == "deep 512 ${env('T_UNSET')} ${path('.')}"
+    assert fn.name == "fallback-x" and fn.category == "One"
+    assert fn.pattern == {"source": ["acs.dataworks"]} and fn.async_invocation is True
+    assert declared.missing_env == ["T_UNSET"]
+    assert load_syaml(tmp_path / "s.yaml", environ={"T_NAME": "set"}).functions[0].name == "set-x"
+
+
+def test_bad_files_raise_syaml_error(tmp_path: Path) -> None:
+    with pytest.raises(SYamlError):
+        load_syaml(tmp_path / "missing.yaml")
+    (tmp_path / "s.yaml").write_text("edition: 3.0.0\nname: x\n")
+    with pytest.raises(SYamlError, match="resources"):
+        load_syaml(tmp_path / "s.yaml")
+    (tmp_path / "s.yaml").write_text("""resources:
+  A:
+    component: fc3
+    props:
+      code: ./A
+      triggers: [{triggerName: t, triggerType: eventbridge, triggerConfig: {eventRuleFilterPattern: '{'}}]
+""")
+    with pytest.raises(SYamlError, match="not JSON"):
+        load_syaml(tmp_path / "s.yaml")
+
+
+def test_sync_rewrites_a_stale_pattern_keeping_the_rest(tmp_path: Path) -> None:
+    copy = tmp_path / "s.yaml"
+    original = SYAML.read_text(encoding="utf-8")
+    stale = original.replace('"dataworks:MonitorAlert:WorkbenchMonitorAlert"',
+                             '"dataworks:MonitorAlert:WorkbenchMonitorAlert","dataworks:MonitorAlert:Gone"')
+    assert stale != original
+    copy.write_text(stale, encoding="utf-8")
+    problems = check(load_syaml(copy, environ={}))
+    assert problems == ["MonitorAlert: pattern names types not of MonitorAlert: dataworks:MonitorAlert:Gone"]
+    assert sync(copy) == ["MonitorAlert"]
+    assert copy.read_text(encoding="utf-8") == original
+    assert sync(copy) == []
+
+
+def test_load_is_fast() -> None:
+    import time
+
+    started = time.perf_counter()
+    for _ in range(10):
+        load_syaml(SYAML, environ={})
+    assert (time.perf_counter() - started) / 10 < 0.25  # the emulator loads it on every run
