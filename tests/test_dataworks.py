@@ -137,6 +137,16 @@ def test_settings_endpoint_override_and_errors() -> None:
         )
 
 
+def test_settings_transport_choice() -> None:
+    base = {"DWEVENTS_REGION": "cn-hangzhou"}
+    assert DataWorksSettings.from_env(None, base).transport == "sdk"
+    assert (
+        DataWorksSettings.from_env(None, {**base, "DWEVENTS_DATAWORKS_TRANSPORT": "LEAN"}).transport == "lean"
+    )
+    with pytest.raises(ConfigError):
+        DataWorksSettings.from_env(None, {**base, "DWEVENTS_DATAWORKS_TRANSPORT": "curl"})
+
+
 def test_settings_repr_redacts_secrets() -> None:
     s = DataWorksSettings(
         endpoint="e",

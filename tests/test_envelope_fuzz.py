@@ -82,7 +82,6 @@ data_values = (
     | json_values
     | json_values.map(json.dumps)
     | st.text(max_size=30)
-    | st.binary(max_size=30)
 )
 time_values = st.sampled_from(
     ["2020-11-19T21:04:41+08:00", "2023-12-11T10:10:00.117Z", "2020-11-19T21:04:42.179PRC", "PRC", "", "Z",

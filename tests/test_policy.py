@@ -1,5 +1,6 @@
-"""dwevents.policy: the rules schema, each built-in check, verdict precedence, tips, DataWorks' extension
-parameters and enrichment (GetExtension / GetIDEEventDetail / GetOptionValueForProject) against the stand-in."""
+"""dwevents.policy: the rules schema, each built-in check, verdict precedence, tips, DataWorks'
+extension parameters and enrichment (GetExtension / GetIDEEventDetail / GetOptionValueForProject)
+against the stand-in."""
 
 from __future__ import annotations
 
@@ -131,7 +132,8 @@ GOOD = {"name": "ok-rule", "events": ["commit-file"], "check": {"code": {"deny":
                     {"code": {"deny": ["x"]}, "limit": {"field": "node_count", "max": 1}},
                 )
             ],
-            "rules[0] (two): check: exactly one check of freeze, code, limit, allow, deny is required; got code, limit",
+            "rules[0] (two): check: exactly one check of freeze, code, limit, allow, deny is required; "
+            "got code, limit",
         ),
         ([rule("none", ["commit-file"], {})], "rules[0] (none): check: exactly one check"),
         ([{**GOOD, "name": "extra", "severity": "high"}], "rules[0] (extra): severity: unknown key"),
@@ -253,7 +255,7 @@ def test_given_a_bad_when_pattern_when_loaded_then_the_rule_is_named() -> None:
 def test_given_a_file_that_is_not_a_rules_mapping_when_loaded_then_config_error_with_the_line(
     text: str, expected: str
 ) -> None:
-    with pytest.raises(ConfigError, match="bad.yaml: ") as info:
+    with pytest.raises(ConfigError, match=r"bad\.yaml: ") as info:
         PolicyEngine.from_yaml(text, source="bad.yaml")
     assert expected in str(info.value)
 
@@ -266,13 +268,13 @@ def test_given_a_file_that_is_not_a_rules_mapping_when_loaded_then_config_error_
 )
 def test_given_an_impossible_unquoted_date_when_loaded_then_config_error_not_a_bare_value_error() -> None:
     text = "rules:\n  - name: xmas\n    events: [deploy-file]\n    check: {freeze: {dates: [2026-02-30]}}\n"
-    with pytest.raises(ConfigError, match="frozen.yaml"):
+    with pytest.raises(ConfigError, match=r"frozen\.yaml"):
         PolicyEngine.from_yaml(text, source="frozen.yaml")
 
 
 def test_given_a_missing_rules_file_when_loaded_then_config_error_names_the_path(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
-    with pytest.raises(ConfigError, match="nope.yaml: cannot read rules file"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read rules file"):
         PolicyEngine.load(path)
 
 
@@ -459,7 +461,11 @@ def test_given_several_reasons_when_frozen_then_the_reason_lists_them_all() -> N
 # code: patterns over the snapshot GetIDEEventDetail returns
 # --------------------------------------------------------------------------------------------
 
-SQL = "-- daily orders\nINSERT OVERWRITE TABLE t PARTITION (ds)\n  SELECT * FROM ods WHERE ds = MAX_PT('ods');\n"
+SQL = (
+    "-- daily orders\n"
+    "INSERT OVERWRITE TABLE t PARTITION (ds)\n"
+    "  SELECT * FROM ods WHERE ds = MAX_PT('ods');\n"
+)
 
 
 def test_given_a_denied_pattern_in_the_code_when_evaluated_then_the_tip_quotes_line_and_number(

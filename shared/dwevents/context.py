@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dwevents import env
@@ -27,6 +27,8 @@ class Invocation:
     region: str | None
     started: float  # time.monotonic()
     timeout_s: float
+    #: FC's own context object (credentials on python3.10), kept for the DataWorks client.
+    context: Any = field(default=None, repr=False, compare=False)
 
     @property
     def deadline(self) -> float:
@@ -55,6 +57,7 @@ def invocation_from(context: Any, *, started: float | None = None) -> Invocation
         region=_text(getattr(context, "region", None)) or os.environ.get(env.FC_REGION),
         started=started,
         timeout_s=timeout_s,
+        context=context,
     )
 
 

@@ -52,4 +52,4 @@ IDEMPOTENCY_NAMESPACE = "DWEVENTS_IDEMPOTENCY_NAMESPACE"  # key prefix; default 
 
 # -- DataWorks API client (appended by the reply transport) --------------------------------------
 DATAWORKS_TIMEOUT_MS = "DWEVENTS_DATAWORKS_TIMEOUT_MS"  # cap on one API attempt (default 5000)
-DATAWORKS_TRANSPORT = "DWEVENTS_DATAWORKS_TRANSPORT"  # sdk (default, official SDK) | lean (http.client + ACS3)
+DATAWORKS_TRANSPORT = "DWEVENTS_DATAWORKS_TRANSPORT"  # sdk (default) | lean (http.client + ACS3)

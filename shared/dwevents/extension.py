@@ -48,6 +48,8 @@ class ExtensionService:
         self.config = config
         self.environ = os.environ if environ is None else environ
         self._client = client
+        self._pinned = client is not None  # a client given by the caller (tests) is used as is
+        self._lock = threading.Lock()
         from dwevents.policy import ExtensionParamCache, PolicyEngine
 
         self.policy = policy or PolicyEngine.load(config.rules_file)
@@ -57,15 +59,30 @@ class ExtensionService:
 
     @property
     def client(self) -> DataWorksClient:
-        if self._client is None:
-            from dwevents.dataworks import DataWorksClient, DataWorksSettings
+        return self.client_for(None)
 
-            settings = DataWorksSettings.from_env(environ=self.environ)
-            api = self.config.dataworks
-            if api.endpoint:
-                settings = dataclasses.replace(settings, endpoint=api.endpoint, protocol=api.protocol)
-            self._client = DataWorksClient(settings)
-        return self._client
+    def client_for(self, context: Any) -> DataWorksClient:
+        """The client for this invocation's credentials.
+
+        FC rotates the role's STS credentials during an instance's life (python3.10 hands fresh ones in
+        the context, python3.12 in the environment), so the settings are read per invocation and the
+        client is rebuilt when they change; the SDK itself is imported only once per process.
+        """
+        if self._pinned:
+            assert self._client is not None
+            return self._client
+        from dwevents.dataworks import DataWorksClient, DataWorksSettings
+
+        settings = DataWorksSettings.from_env(context, environ=self.environ)
+        api = self.config.dataworks
+        if api.endpoint:
+            settings = dataclasses.replace(settings, endpoint=api.endpoint, protocol=api.protocol)
+        elif api.vpc and settings.region and settings.endpoint.startswith("dataworks."):
+            settings = dataclasses.replace(settings, endpoint=f"dataworks-vpc.{settings.region}.aliyuncs.com")
+        with self._lock:
+            if self._client is None or self._client.settings != settings:
+                self._client = DataWorksClient(settings)
+            return self._client
 
     def warm(self) -> None:
         """Import the SDK and build the client once per instance (FC initializer)."""
@@ -85,8 +102,9 @@ class ExtensionService:
     def handle(self, event: DataWorksEvent, invocation: Invocation) -> dict[str, Any]:
         """Decide and reply. Never raises for policy or transport problems; the report says what happened."""
         deadline = self._deadline(invocation)
-        verdict = self.decide(event, deadline)
-        return self._send(event, verdict, deadline)
+        client = self.client_for(invocation.context)
+        verdict = self.decide(event, deadline, client)
+        return self._send(event, verdict, deadline, client)
 
     def resend(
         self, event: DataWorksEvent, stored: Mapping[str, Any], invocation: Invocation
@@ -95,14 +113,16 @@ class ExtensionService:
         verdict = Verdict(
             CheckResult(str(stored["result"])), str(stored.get("tip") or ""), stored.get("rule"), "stored"
         )
-        return self._send(event, verdict, self._deadline(invocation))
+        return self._send(event, verdict, self._deadline(invocation), self.client_for(invocation.context))
 
     def _deadline(self, invocation: Invocation) -> float:
         now = time.monotonic()
         by_context = invocation.deadline - self.config.deadline_margin_ms / 1000.0
         return max(now, min(by_context, now + self.config.max_decision_ms / 1000.0))
 
-    def decide(self, event: DataWorksEvent, deadline: float) -> Verdict:
+    def decide(
+        self, event: DataWorksEvent, deadline: float, client: DataWorksClient | None = None
+    ) -> Verdict:
         """The policy's verdict, or the fail-mode verdict when it raises or runs past its share of time."""
         from dwevents.policy import Enricher
 
@@ -110,7 +130,7 @@ class ExtensionService:
         decide_by = now + max(0.0, (deadline - now) * DECIDE_SHARE)
         box: dict[str, Any] = {}
         enricher = Enricher(
-            lambda: self.client,
+            lambda: client or self.client,
             self.extension_code if self.config.code else None,
             self.param_cache,
             deadline=decide_by,
@@ -150,7 +170,8 @@ class ExtensionService:
         origin = "fail-closed" if result is CheckResult.FAIL else "fail-open"
         return Verdict(result, f"dwevents: {why}; {origin} ({result.value}) by configuration", None, origin)
 
-    def _send(self, event: DataWorksEvent, verdict: Verdict, deadline: float) -> dict[str, Any]:
+    def _send(self, event: DataWorksEvent, verdict: Verdict, deadline: float,
+              client: DataWorksClient) -> dict[str, Any]:
         api = event.reply_api or ReplyApi.CALLBACK_EXTENSION
         report: dict[str, Any] = {
             "result": verdict.result.value,
@@ -169,7 +190,7 @@ class ExtensionService:
         from dwevents.reply import send_verdict
 
         receipt = send_verdict(
-            self.client,
+            client,
             api,
             message_id=event.message_id,
             extension_code=self.extension_code,

@@ -114,7 +114,10 @@ def send_verdict(
         attempts += 1
         sent_at = datetime.now(timezone.utc)
         try:
-            body = call(message_id, extension_code, result, tip, timeout_s=min(cap, left))
+            # The client maps the verdict itself (wire_verdict); result/tip above are for the receipt.
+            body = call(
+                message_id, extension_code, verdict.result.value, verdict.tip, timeout_s=min(cap, left)
+            )
         except ReplyError as exc:
             error, error_code = str(exc), exc.code or None
             request_id = exc.request_id if isinstance(exc, DataWorksError) else request_id

@@ -74,7 +74,8 @@ def test_sizing_follows_fc_rules(resources: dict[str, dict[str, Any]]) -> None:
         assert all(isinstance(v, str) for v in props["environmentVariables"].values()), name
 
 
-def test_the_schema_rejects_what_it_should(schema: dict[str, Any], resources: dict[str, dict[str, Any]]) -> None:
+def test_the_schema_rejects_what_it_should(schema: dict[str, Any],
+                                           resources: dict[str, dict[str, Any]]) -> None:
     """Guard against a validator that accepts anything (wrong draft, wrong file)."""
     validator = jsonschema.Draft7Validator(schema)
     props = dict(resources["NodeChange"])

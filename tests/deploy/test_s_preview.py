@@ -87,7 +87,8 @@ def test_preview_renders_every_function(rendered: dict[str, Any]) -> None:
         assert "${" not in json.dumps(props), f"{name}: unrendered expression"
         pattern = json.loads(props["triggers"][0]["triggerConfig"]["eventRuleFilterPattern"])
         assert all(t.split(":")[1] == name for t in pattern["type"])
-    assert resources["NodeChange"]["props"]["environmentVariables"]["DWEVENTS_EXTENSION_CODE"] == "ext-code-from-env"
+    environment = resources["NodeChange"]["props"]["environmentVariables"]
+    assert environment["DWEVENTS_EXTENSION_CODE"] == "ext-code-from-env"
 
 
 def test_load_syaml_renders_exactly_like_s(rendered: dict[str, Any]) -> None:

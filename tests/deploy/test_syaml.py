@@ -71,7 +71,7 @@ def test_patterns_are_json_strings_naming_only_known_types(raw: dict[str, Any]) 
         assert set(pattern) == {"source", "type"}, name
         assert pattern["source"] == [DATAWORKS_SOURCE], name
         assert set(pattern["type"]) <= known, f"{name}: unknown {set(pattern['type']) - known}"
-        assert text == pattern_json(expected_pattern(name)), f"{name}: run `python -m dwevents.deploy.syaml sync`"
+        assert text == pattern_json(expected_pattern(name)), f"{name}: stale; run dwevents.deploy.syaml sync"
 
 
 def test_check_finds_no_problem(declared: Any) -> None:
@@ -107,7 +107,8 @@ def test_extension_functions_are_sync_and_regular_ones_async_with_a_dlq(declared
         assert decl.runtime in ("python3.10", "python3.12")
         config = decl.triggers[0]["triggerConfig"]
         assert config["eventSourceConfig"]["eventSourceType"] == "Default"
-        assert config["eventSinkConfig"]["deliveryOption"] == {"mode": "event-driven", "eventSchema": "CloudEvents"}
+        delivery = config["eventSinkConfig"]["deliveryOption"]
+        assert delivery == {"mode": "event-driven", "eventSchema": "CloudEvents"}
         assert config["triggerEnable"] is True
         if extension:
             assert decl.async_invocation is False, decl.category
@@ -127,8 +128,8 @@ def test_actions_build_before_and_mirror_rules_after_deploy(raw: dict[str, Any])
     assert raw["edition"] == "3.0.0" and raw["name"] == "dwevents" and raw["access"] == "default"
     pre = [step["run"] for step in raw["actions"]["pre-deploy"]]
     post = [step["run"] for step in raw["actions"]["success-deploy"]]
-    assert any(cmd.startswith("python -m dwevents.deploy.build") and "--out .s/build" in cmd for cmd in pre)
-    assert "python -m dwevents.deploy.bus apply --syaml s.yaml" in post
+    assert any(cmd.startswith("python3 -m dwevents.deploy.build") and "--out .s/build" in cmd for cmd in pre)
+    assert "python3 -m dwevents.deploy.bus apply --syaml s.yaml" in post
     for name in ("region", "eventBus", "extensionCode", "redisUrl", "roleArn", "dlqArn", "allowedAccounts",
                  "webhookUrl", "webhookSecret"):
         assert name in raw["vars"], name
@@ -160,7 +161,7 @@ def test_no_literal_secrets(raw: dict[str, Any]) -> None:
         ref = VARS_REF.match(text)
         if ref:  # a vars reference is fine when that var itself only comes from the environment
             text = str(variables[ref.group(1)])
-        assert ENV_REF.match(text), f"{where} = {value!r}: secrets must come from ${{env('NAME')}} (default '')"
+        assert ENV_REF.match(text), f"{where} = {value!r}: secrets come only from ${{env('NAME')}}"
     assert checked >= 6  # the env map's secret-ish keys and the vars they use
     for var in ("redisUrl", "webhookUrl", "webhookSecret"):
         assert ENV_REF.match(variables[var]), var
@@ -180,7 +181,8 @@ def test_cli_check_passes() -> None:
 
 
 def test_env_resolution_and_placeholders() -> None:
-    declared = load_syaml(SYAML, environ={"DWEVENTS_ROLE_ARN": "acs:ram::1:role/fc", "DWEVENTS_FAIL_MODE": "FAIL"})
+    environ = {"DWEVENTS_ROLE_ARN": "acs:ram::1:role/fc", "DWEVENTS_FAIL_MODE": "FAIL"}
+    declared = load_syaml(SYAML, environ=environ)
     fn = declared.function("NodeChange")
     assert fn.props["role"] == "acs:ram::1:role/fc"
     assert fn.environment["DWEVENTS_FAIL_MODE"] == "FAIL"

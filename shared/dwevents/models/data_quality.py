@@ -98,13 +98,13 @@ def _number_or_text(value: Any) -> Any:
     """Measured values are numbers, but discrete checks may carry text: keep what is not numeric."""
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
             return float(value.strip())
-        except ValueError:
-            return value
+    except (ValueError, OverflowError):
+        pass
     return value
 
 
@@ -120,7 +120,10 @@ def _epoch_biz_date(value: Any) -> Any:
     if number is None:
         return value
     seconds = number / 1000.0 if abs(number) >= 1e11 else number
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"expected epoch milliseconds, got {number:.6g}, out of range") from None
 
 
 #: A measured value: float when numeric, the text otherwise.

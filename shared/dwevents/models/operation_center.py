@@ -253,7 +253,10 @@ def _epoch_biz_date(value: Any) -> Any:
     if number is None:
         return value
     seconds = number / 1000.0 if abs(number) >= 1e11 else number
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"expected epoch milliseconds, got {number:.6g}, out of range") from None
 
 
 #: A business date from epoch ms (read in Asia/Shanghai) or from a 'yyyy-MM-dd[ HH:mm:ss]' string.
