@@ -54,3 +54,21 @@ def standin() -> Iterator[Any]:
 
     with DataWorksApiStandIn() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dwevents_logging() -> Iterator[None]:
+    """Undo ``logs.configure()`` after each test: in FC the ``dwevents`` logger stops propagating (the
+    runtime's root handler would print every line twice), which would hide records from ``caplog``."""
+    import logging
+
+    from dwevents import logs
+
+    logger = logging.getLogger("dwevents")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    configured = logs._configured
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
+    logs._configured = configured

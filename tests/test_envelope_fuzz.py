@@ -185,7 +185,7 @@ def mutated_documents(draw: st.DrawFn) -> Any:
                 target = draw(st.sampled_from(numbers))
                 _get(doc, target[:-1])[target[-1]] = draw(st.sampled_from(NUMBER_STRINGS))
         else:
-            parent[key] = draw(REPLACEMENTS)
+            parent[key] = copy.deepcopy(draw(REPLACEMENTS))  # sampled values are shared objects
     return doc
 
 

@@ -136,3 +136,18 @@ def test_handlers_import_with_only_the_artifact(importable: tuple[Path, str]) ->
         assert result["site"] == [], "site-packages leaked into the isolated interpreter"
     assert regular["sdk"] is False  # regular-only functions never ship the DataWorks SDK
     assert extension["sdk"] is True
+
+
+def test_offline_without_the_wheels_fails_with_pips_reason(tmp_path: Path) -> None:
+    from dwevents.deploy.build import BuildError, install_dependencies
+
+    with pytest.raises(BuildError, match="pip could not install"):
+        install_dependencies(["pydantic>=2.6,<3"], "3.12", tmp_path / "cache", offline_wheels=tmp_path)
+    assert not any((tmp_path / "cache").iterdir())  # no half-installed set left to be reused
+
+
+def test_a_wrong_target_python_is_refused() -> None:
+    from dwevents.deploy.build import BuildError
+
+    with pytest.raises(BuildError, match=r"not 2\.7"):
+        find_interpreter("2.7", explicit=sys.executable)

@@ -70,7 +70,7 @@ def cli(cloud: CloudApiStandIn, command: str, syaml: Path | None, *extra: str) -
     return bus.run(args, out=out), out.getvalue()
 
 
-WORKSPACE_RULES = {"dwevents-dwevents-filechange", "dwevents-dwevents-nodechange"}
+WORKSPACE_RULES = {"dwevents-filechange", "dwevents-nodechange"}
 
 
 def test_plan_on_an_empty_bus_creates_one_rule_per_workspace_function(cloud: CloudApiStandIn,
@@ -95,7 +95,7 @@ def test_apply_creates_fc3_targets_that_carry_the_complete_event(cloud: CloudApi
     assert code == 0 and "applied 2 change(s)" in out
     rules = cloud.rules(BUS)
     assert set(rules) == WORKSPACE_RULES
-    rule = rules["dwevents-dwevents-filechange"]
+    rule = rules["dwevents-filechange"]
     assert json.loads(rule.filter_pattern) == pattern("FileChange")
     assert bus.MARKER in rule.description and "stack=dwevents" in rule.description
     (target,) = rule.targets.values()
@@ -137,16 +137,16 @@ def test_changing_one_pattern_updates_exactly_that_rule(cloud: CloudApiStandIn, 
     _, _ = cli(cloud, "apply", changed)
     # THEN one update (the pattern), carried out with a single UpdateRule
     assert "0 to create, 1 to update, 0 to delete, 1 unchanged" in plan_out
-    assert "~ update dwevents-dwevents-filechange (FilterPattern)" in plan_out
+    assert "~ update dwevents-filechange (FilterPattern)" in plan_out
     assert [c.action for c in cloud.mutating_calls()[before:]] == ["UpdateRule"]
-    assert json.loads(cloud.rules(BUS)["dwevents-dwevents-filechange"].filter_pattern) == narrowed
+    assert json.loads(cloud.rules(BUS)["dwevents-filechange"].filter_pattern) == narrowed
 
 
 def test_a_drifted_target_is_put_back(cloud: CloudApiStandIn, syaml: Path) -> None:
     # GIVEN applied rules whose target somebody re-pointed by hand
     cli(cloud, "apply", syaml)
-    cloud.seed_rule(BUS, "dwevents-dwevents-nodechange", filter_pattern=json.dumps(pattern("NodeChange")),
-                    description=cloud.rules(BUS)["dwevents-dwevents-nodechange"].description,
+    cloud.seed_rule(BUS, "dwevents-nodechange", filter_pattern=json.dumps(pattern("NodeChange")),
+                    description=cloud.rules(BUS)["dwevents-nodechange"].description,
                     targets={bus.TARGET_ID: {"Id": bus.TARGET_ID, "Type": "acs.fc.function",
                                              "Endpoint": "acs:fc:cn-hangzhou:1:functions/elsewhere",
                                              "ParamList": []}})
@@ -154,9 +154,9 @@ def test_a_drifted_target_is_put_back(cloud: CloudApiStandIn, syaml: Path) -> No
     # WHEN applying
     _, out = cli(cloud, "apply", syaml)
     # THEN only the target is rewritten
-    assert "update dwevents-dwevents-nodechange (Endpoint; param functionName" in out
+    assert "update dwevents-nodechange (Endpoint; param functionName" in out
     assert [c.action for c in cloud.mutating_calls()[before:]] == ["PutTargets"]
-    target = cloud.rules(BUS)["dwevents-dwevents-nodechange"].targets[bus.TARGET_ID]
+    target = cloud.rules(BUS)["dwevents-nodechange"].targets[bus.TARGET_ID]
     assert target["Endpoint"].endswith(":functions/dwevents-nodechange")
 
 
@@ -205,15 +205,15 @@ def test_tenant_level_functions_get_no_custom_bus_rule(cloud: CloudApiStandIn, t
 def test_a_same_named_rule_that_is_not_ours_is_a_conflict_left_alone(cloud: CloudApiStandIn,
                                                                      syaml: Path) -> None:
     # GIVEN a rule with our name but without our marker (made by hand)
-    cloud.seed_rule(BUS, "dwevents-dwevents-filechange", filter_pattern='{"source":["x"]}',
+    cloud.seed_rule(BUS, "dwevents-filechange", filter_pattern='{"source":["x"]}',
                     description="mine")
     # WHEN applying
     code, out = cli(cloud, "apply", syaml)
     # THEN it is reported and untouched, the other rule is created, and the exit code says so
     assert code == 1
-    assert "! conflict dwevents-dwevents-filechange" in out
-    assert cloud.rules(BUS)["dwevents-dwevents-filechange"].description == "mine"
-    assert "dwevents-dwevents-nodechange" in cloud.rules(BUS)
+    assert "! conflict dwevents-filechange" in out
+    assert cloud.rules(BUS)["dwevents-filechange"].description == "mine"
+    assert "dwevents-nodechange" in cloud.rules(BUS)
 
 
 def test_a_function_removed_from_syaml_loses_its_rule(cloud: CloudApiStandIn, syaml: Path,
@@ -223,18 +223,18 @@ def test_a_function_removed_from_syaml_loses_its_rule(cloud: CloudApiStandIn, sy
     smaller = write_syaml(tmp_path / "s.yaml", {"FileChange": pattern("FileChange")})
     # WHEN applying with and without pruning
     _, kept = cli(cloud, "apply", smaller, "--no-prune")
-    assert "dwevents-dwevents-nodechange" in cloud.rules(BUS) and "nothing to do" in kept
+    assert "dwevents-nodechange" in cloud.rules(BUS) and "nothing to do" in kept
     _, pruned = cli(cloud, "apply", smaller)
     # THEN by default its rule is deleted
-    assert "- delete dwevents-dwevents-nodechange" in pruned
-    assert set(cloud.rules(BUS)) == {"dwevents-dwevents-filechange"}
+    assert "- delete dwevents-nodechange" in pruned
+    assert set(cloud.rules(BUS)) == {"dwevents-filechange"}
 
 
 def test_fc2_service_switches_to_the_documented_fc2_target_form(cloud: CloudApiStandIn, syaml: Path) -> None:
     # WHEN applying with --fc2-service
     cli(cloud, "apply", syaml, "--fc2-service", "legacy")
     # THEN the target uses the services/<svc>.<qualifier>/functions/<fn> endpoint and a serviceName param
-    target = cloud.rules(BUS)["dwevents-dwevents-filechange"].targets[bus.TARGET_ID]
+    target = cloud.rules(BUS)["dwevents-filechange"].targets[bus.TARGET_ID]
     assert target["Endpoint"] == (f"acs:fc:{REGION}:{ACCOUNT}:services/legacy.LATEST/functions/"
                                   "dwevents-filechange")
     assert {"ResourceKey": "serviceName", "Form": "CONSTANT", "Value": "legacy"} in target["ParamList"]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import dwevents
-from dwevents.catalogue import CATALOGUE
-from dwevents.models.base import SHANGHAI
+from dwevents.catalogue import CATALOGUE, EventSpec
+from dwevents.models.base import SHANGHAI, DataWorksPayload
 from dwevents.models.data_quality import (
     BlockType,
     CheckingType,
@@ -41,7 +41,8 @@ TENANT = 28378410656
 
 
 def sample(rel: str) -> dict[str, Any]:
-    return json.loads((EVENTS / rel).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    loaded: dict[str, Any] = json.loads((EVENTS / rel).read_text(encoding="utf-8"))
+    return loaded
 
 
 def decode(rel: str) -> dwevents.DataWorksEvent:
@@ -61,7 +62,7 @@ def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevent
 
 
 @pytest.mark.parametrize("spec", DQ_SPECS, ids=lambda s: s.event_code)
-def test_given_a_data_quality_entry_when_its_sample_is_decoded_then_spec_and_model_match(spec: Any) -> None:
+def test_given_a_data_quality_entry_when_its_sample_is_decoded_then_spec_and_model_match(spec: EventSpec) -> None:
     # GIVEN the sample named after the catalogue entry
     rel = f"DqcCheck/{spec.event_code}.json"
     doc = sample(rel)
@@ -70,7 +71,7 @@ def test_given_a_data_quality_entry_when_its_sample_is_decoded_then_spec_and_mod
     # THEN the type selects the entry and the model
     assert event.spec is spec and event.type == spec.type == doc["type"]
     assert isinstance(event.payload, spec.model)
-    assert event.payload.tenant_id == TENANT
+    assert isinstance(event.payload, DataWorksPayload) and event.payload.tenant_id == TENANT
     assert uuid.UUID(doc["id"]).version == 4
     assert doc["source"] == "acs.dataworks" and doc["aliyuneventbusname"] == "dataworks-openevent"
     assert datetime.fromisoformat(doc["time"]).utcoffset() == timedelta(hours=8)

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 import dwevents
-from dwevents.catalogue import CATALOGUE
-from dwevents.models.base import SHANGHAI
+from dwevents.catalogue import CATALOGUE, EventSpec
+from dwevents.models.base import SHANGHAI, DataWorksPayload
 from dwevents.models.operation_center import (
     AlarmType,
     BackfillDataPayload,
+    BackfillOrder,
     BaselineAlert,
     BaselineStatus,
     DagStatus,
@@ -54,7 +55,8 @@ TENANT = 28378410656
 
 
 def sample(rel: str) -> dict[str, Any]:
-    return json.loads((EVENTS / rel).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    loaded: dict[str, Any] = json.loads((EVENTS / rel).read_text(encoding="utf-8"))
+    return loaded
 
 
 def decode(rel: str) -> dwevents.DataWorksEvent:
@@ -74,7 +76,7 @@ def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevent
 
 
 @pytest.mark.parametrize("spec", OC_SPECS, ids=lambda s: s.event_code)
-def test_given_an_operation_center_entry_when_its_sample_is_decoded_then_spec_matches(spec: Any) -> None:
+def test_given_an_operation_center_entry_when_its_sample_is_decoded_then_spec_matches(spec: EventSpec) -> None:
     # GIVEN the sample named after the catalogue entry
     rel = f"{spec.category}/{spec.event_code}.json"
     # WHEN it is decoded from bytes
@@ -83,7 +85,7 @@ def test_given_an_operation_center_entry_when_its_sample_is_decoded_then_spec_ma
     assert event.spec is spec
     assert event.type == spec.type
     assert event.event_code == spec.event_code
-    assert event.payload.tenant_id == TENANT
+    assert isinstance(event.payload, DataWorksPayload) and event.payload.tenant_id == TENANT
     assert event.time is not None and event.time.utcoffset() == timedelta(hours=8)
 
 
@@ -175,7 +177,7 @@ def test_given_backfill_when_decoded_then_periods_are_parsed_from_json_text() ->
     assert payload.covered_days == 22  # 10 + 12 business dates
     assert payload.include_node_ids == [700001234, 700001235]
     assert payload.is_parallel is False and payload.parallel_group == 1
-    assert payload.order is not None and payload.order.value == "asc"
+    assert payload.order is BackfillOrder.ASC
 
 
 def test_given_overlapping_or_single_day_periods_then_covered_days_counts_each_date_once() -> None:

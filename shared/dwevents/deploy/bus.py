@@ -256,8 +256,10 @@ def function_level(category: str) -> Level | None:
 
 
 def rule_name(function: str) -> str:
-    """Deterministic: ``dwevents-<function>`` (EventBridge allows letters, digits, ``-`` and ``_``)."""
-    name = PREFIX + re.sub(r"[^A-Za-z0-9_-]", "-", function)
+    """Deterministic: ``dwevents-<function>``, or the function name itself when it already starts with
+    ``dwevents-`` (no ``dwevents-dwevents-...``); EventBridge allows letters, digits, ``-`` and ``_``."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", function)
+    name = safe if safe.startswith(PREFIX) else PREFIX + safe
     return name[:_RULE_NAME_MAX]
 
 

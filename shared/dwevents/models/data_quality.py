@@ -109,21 +109,22 @@ def _number_or_text(value: Any) -> Any:
 
 
 def _epoch_biz_date(value: Any) -> Any:
-    """Epoch ms → Shanghai calendar date; 'yyyy-MM-dd[ HH:mm:ss]' strings are left to BizDate."""
+    """Epoch ms (read in Asia/Shanghai) → calendar date; 'yyyy-MM-dd[ HH:mm:ss]' text is left to BizDate."""
     if isinstance(value, bool):
         return value
-    number: float | None = None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-        number = float(value.strip())
-    if number is None:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").replace(".", "", 1).isdigit():
+            return value
+        value = text
+    elif not isinstance(value, (int, float)):
         return value
-    seconds = number / 1000.0 if abs(number) >= 1e11 else number
     try:
+        number = float(value)
+        seconds = number / 1000.0 if abs(number) >= 1e11 else number
         return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
     except (OverflowError, OSError, ValueError):
-        raise ValueError(f"expected epoch milliseconds, got {number:.6g}, out of range") from None
+        raise ValueError("expected epoch milliseconds or 'yyyy-MM-dd', got an out-of-range number") from None
 
 
 #: A measured value: float when numeric, the text otherwise.

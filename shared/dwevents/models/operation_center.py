@@ -242,21 +242,22 @@ BackfillOrderCode = Annotated[BackfillOrder | str, str_code(BackfillOrder)]
 
 
 def _epoch_biz_date(value: Any) -> Any:
-    """Business date sent as epoch ms (baseline alert ``bizDate``) → the Shanghai calendar date."""
+    """Epoch ms (read in Asia/Shanghai) → calendar date; 'yyyy-MM-dd[ HH:mm:ss]' text is left to BizDate."""
     if isinstance(value, bool):
         return value
-    number: float | None = None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
-        number = float(value.strip())
-    if number is None:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").replace(".", "", 1).isdigit():
+            return value
+        value = text
+    elif not isinstance(value, (int, float)):
         return value
-    seconds = number / 1000.0 if abs(number) >= 1e11 else number
     try:
+        number = float(value)
+        seconds = number / 1000.0 if abs(number) >= 1e11 else number
         return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
     except (OverflowError, OSError, ValueError):
-        raise ValueError(f"expected epoch milliseconds, got {number:.6g}, out of range") from None
+        raise ValueError("expected epoch milliseconds or 'yyyy-MM-dd', got an out-of-range number") from None
 
 
 #: A business date from epoch ms (read in Asia/Shanghai) or from a 'yyyy-MM-dd[ HH:mm:ss]' string.
