@@ -14,13 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 import dwevents
 from dwevents import envelope
 from dwevents.catalogue import BY_TYPE, Kind, ReplyApi
-from dwevents.envelope import DataWorksEvent, decode, decode_batch, decode_one, parse_json
+from dwevents.envelope import (
+    DataWorksEvent,
+    decode,
+    decode_batch,
+    decode_one,
+    describe_validation_error,
+    parse_json,
+)
 from dwevents.errors import DecodeError
-from dwevents.models.base import GenericPayload
+from dwevents.models.base import GenericPayload, WireModel
 
 EVENTS = Path(__file__).parents[1] / "events"
 NODE_CREATED = "NodeChange/node-change-created.json"
@@ -625,24 +633,35 @@ def test_given_a_numeric_id_when_decoded_then_accepted_as_text() -> None:
     assert decode_one(dict(sample(NODE_CREATED), id=12345)).message_id == "12345"
 
 
-def test_given_a_missing_required_payload_field_when_decoded_then_required_field_is_missing() -> None:
-    # GIVEN a model with a required field (found in the catalogue), the field dropped
-    for spec in dwevents.CATALOGUE:
-        model = spec.model
-        fields = getattr(model, "model_fields", {})
-        required = [(name, f) for name, f in fields.items() if f.is_required()]
-        if required:
-            name, info = required[0]
-            break
-    else:
-        pytest.skip("no payload model has a required field")
-    rel = next(p for p in category_samples() if json.loads(p.read_bytes())["type"] == spec.type)
-    doc = json.loads(rel.read_bytes())
-    wire = info.alias or name
-    doc["data"].pop(wire, None)
-    # WHEN decoded THEN the message says which field is missing
-    error = decode_error(doc)
-    assert str(error).startswith(f"data.{wire}: required field is missing")
+class _Rule(WireModel):
+    rule_id: int
+    name: str | None = None
+
+
+class _Rules(WireModel):
+    project_id: int
+    rules: list[_Rule] = []
+
+
+@pytest.mark.parametrize(
+    ("data", "location", "message"),
+    [
+        ({"rules": []}, "projectId", "required field is missing"),
+        ({"projectId": 1, "rules": [{"ruleId": 1}, {"name": "x"}]}, "rules[1].ruleId", "required field is missing"),
+        ({"projectId": 1, "rules": [{"ruleId": "x1"}]}, "rules[0].ruleId", 'expected an integer, got "x1"'),
+        ({"projectId": 1, "rules": {"a": 1}}, "rules", 'expected an array, got {"a": 1}'),
+        ({"projectId": "p", "rules": [{"ruleId": "r"}]}, "rules[0].ruleId",
+         'expected an integer, got "r" (and 1 more problem)'),
+    ],
+)
+def test_given_a_validation_error_when_described_then_wire_path_and_plain_words(
+    data: dict[str, Any], location: str, message: str
+) -> None:
+    # GIVEN a payload model with a required field and a nested list, and data that breaks it
+    with pytest.raises(ValidationError) as info:
+        _Rules.model_validate(data)
+    # WHEN described THEN the deepest wire-name path and a plain-words message
+    assert describe_validation_error(info.value) == (location, message)
 
 
 @pytest.mark.parametrize(

@@ -186,9 +186,19 @@ def test_given_callback_extension_when_the_verdict_is_ok_then_check_message_may_
     ("sample", "category", "rules", "expected"),
     [
         ("fc-direct/download-resources", "ResourcesDownload", None, ("WARN", "Downloading 2500000 rows")),
-        ("fc-direct/download-resources", "ResourcesDownload", "block", ("FAIL", "download-resources blocked")),
+        (
+            "fc-direct/download-resources",
+            "ResourcesDownload",
+            "block",
+            ("FAIL", "download-resources blocked"),
+        ),
         ("fc-direct/upload-data-to-table", "ResourcesUpload", None, ("OK", "")),
-        ("fc-direct/upload-data-to-table", "ResourcesUpload", "block", ("FAIL", "upload-data-to-table blocked")),
+        (
+            "fc-direct/upload-data-to-table",
+            "ResourcesUpload",
+            "block",
+            ("FAIL", "upload-data-to-table blocked"),
+        ),
     ],
     ids=["download-default-rules", "download-blocked", "upload-default-rules", "upload-blocked"],
 )
@@ -346,7 +356,9 @@ def test_given_transient_reply_errors_when_handled_then_retried_until_acknowledg
     assert report["error"] is None and report["error_code"] is None
     [verdict] = standin.verdicts  # the failed attempts recorded nothing
     assert verdict.check_result == "FAIL"
-    assert [r.status for r in standin.requests if r.action == "UpdateIDEEventResult"] == [status] * times + [200]
+    assert [r.status for r in standin.requests if r.action == "UpdateIDEEventResult"] == [status] * times + [
+        200
+    ]
 
 
 def test_given_a_permanent_reply_error_when_handled_then_not_retried_and_the_batch_is_retried(
@@ -367,7 +379,7 @@ def test_given_a_permanent_reply_error_when_handled_then_not_retried_and_the_bat
     assert len([r for r in standin.requests if r.action == "UpdateIDEEventResult"]) == 1
 
 
-def test_given_dataworks_hangs_when_handled_then_returns_by_the_deadline_and_the_retry_resends_the_stored_verdict(
+def test_given_dataworks_hangs_when_handled_then_gives_up_by_the_deadline_and_the_retry_resends_stored(
     standin: DataWorksApiStandIn,
     make_app: Callable[..., FunctionApp],
     fc_context: Any,
@@ -434,7 +446,9 @@ def test_given_a_wrong_secret_when_handled_then_not_acknowledged_and_not_retried
         "SignatureDoesNotMatch",
     )
     assert standin.verdicts == []
-    assert [(r.action, r.code) for r in standin.requests] == [("UpdateIDEEventResult", "SignatureDoesNotMatch")]
+    assert [(r.action, r.code) for r in standin.requests] == [
+        ("UpdateIDEEventResult", "SignatureDoesNotMatch")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -330,8 +330,8 @@ def frozen_at(check: dict[str, Any], when: datetime) -> str | None:
     return verdict.tip if verdict.result is CheckResult.FAIL else None
 
 
-def cst(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CST)  # type: ignore[misc]
+def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CST)
 
 
 @pytest.mark.parametrize(

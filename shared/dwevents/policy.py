@@ -498,18 +498,9 @@ def _count(value: Any) -> int | None:
 
 
 def _backfill_days(event: DataWorksEvent) -> float | None:
-    periods = getattr(event.payload, "multiple_time_periods", None) or []
-    days = 0
-    for period in periods:
-        begin = getattr(period, "biz_begin_time", None)
-        end = getattr(period, "biz_end_time", None)
-        if isinstance(begin, datetime):
-            begin = begin.date()
-        if isinstance(end, datetime):
-            end = end.date()
-        if isinstance(begin, date) and isinstance(end, date):
-            days += (end - begin).days + 1
-    return float(days) if periods else None
+    """Days from the earliest business date to the latest of a backfill, inclusive."""
+    span = getattr(event.payload, "span_days", None)
+    return float(span) if isinstance(span, int) else None
 
 
 def _tables(event: DataWorksEvent) -> list[str]:

@@ -62,7 +62,7 @@ def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevent
 
 
 @pytest.mark.parametrize("spec", DQ_SPECS, ids=lambda s: s.event_code)
-def test_given_a_data_quality_entry_when_its_sample_is_decoded_then_spec_and_model_match(spec: EventSpec) -> None:
+def test_given_a_dq_entry_when_its_sample_is_decoded_then_spec_and_model_match(spec: EventSpec) -> None:
     # GIVEN the sample named after the catalogue entry
     rel = f"DqcCheck/{spec.event_code}.json"
     doc = sample(rel)

@@ -76,7 +76,7 @@ def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevent
 
 
 @pytest.mark.parametrize("spec", OC_SPECS, ids=lambda s: s.event_code)
-def test_given_an_operation_center_entry_when_its_sample_is_decoded_then_spec_matches(spec: EventSpec) -> None:
+def test_given_an_oc_entry_when_its_sample_is_decoded_then_spec_matches(spec: EventSpec) -> None:
     # GIVEN the sample named after the catalogue entry
     rel = f"{spec.category}/{spec.event_code}.json"
     # WHEN it is decoded from bytes

@@ -17,8 +17,8 @@ from dwevents.envelope import DataWorksEvent
 logger = logging.getLogger("dwevents.metrics")
 
 _PHASES = (
-    ("waiting_for_time", "wait_time_duration"),
-    ("waiting_for_resources", "wait_resource_duration"),
+    ("waiting_for_time", "time_wait_duration"),
+    ("waiting_for_resources", "resource_wait_duration"),
     ("running", "run_duration"),
 )
 

@@ -15,11 +15,14 @@ Conventions every payload model follows:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from enum import Enum, IntEnum
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -75,7 +78,8 @@ def _to_datetime(value: Any) -> Any:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as exc:
             raise ValueError(
-                f"expected epoch milliseconds or 'yyyy-MM-dd HH:mm:ss', got {text[:40]!r}") from exc
+                f"expected epoch milliseconds or 'yyyy-MM-dd HH:mm:ss', got {text[:40]!r}"
+            ) from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
     return value
 
@@ -83,7 +87,10 @@ def _to_datetime(value: Any) -> Any:
 def _from_epoch(number: float) -> datetime:
     # Heuristic documented in the module docstring: DataWorks sends milliseconds; seconds are < 1e11.
     seconds = number / 1000.0 if abs(number) >= 1e11 else number
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"timestamp {number:.6g} is out of range") from None
 
 
 def _to_date(value: Any) -> Any:
@@ -137,6 +144,140 @@ JsonText = Annotated[T, BeforeValidator(_json_text)]
 IntId = Annotated[int, PlainSerializer(lambda v: v, return_type=int)]
 
 
+# --------------------------------------------------------------------------------------------
+# Coded values: ``Enum | int`` / ``Enum | str`` fields that yield the member when documented and the
+# raw value otherwise (a code DataWorks adds tomorrow still decodes). Pydantic's smart union alone
+# would pick the plain ``int`` for an int input, so the member is resolved in a before-validator.
+# --------------------------------------------------------------------------------------------
+
+_IE = TypeVar("_IE", bound=IntEnum)
+_SE = TypeVar("_SE", bound=Enum)
+E = TypeVar("E", bound=Enum)
+
+
+def _as_int(value: Any) -> int:
+    """Integer from an int, an integral float or a numeric string; anything else is an int error."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                number = float("nan")
+            if number.is_integer():
+                return int(number)
+    raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+
+
+def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> BeforeValidator:
+    """Validator for ``Enum | int`` fields: the member when documented, the bare int otherwise.
+
+    Pydantic's smart union would prefer the plain ``int`` branch for an int input (exact type match),
+    so the enum is resolved here and the union only confirms it. ``keep_text`` lets a non-numeric
+    string through unchanged (for fields whose value set is not documented at all).
+    """
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, enum_cls):
+            return value
+        try:
+            number = _as_int(value)
+        except PydanticCustomError:
+            if keep_text and isinstance(value, str):
+                return value
+            raise
+        try:
+            return enum_cls(number)
+        except ValueError:
+            return number
+
+    return BeforeValidator(convert)
+
+
+def str_code(enum_cls: type[_SE]) -> BeforeValidator:
+    """Validator for ``Enum | str`` fields: exact value, then case-insensitive, else the text as sent."""
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, enum_cls):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        text = value.strip()
+        try:
+            return enum_cls(text)
+        except ValueError:
+            folded = text.casefold()
+            for member in enum_cls:
+                if str(member.value).casefold() == folded:
+                    return member
+            return value
+
+    return BeforeValidator(convert)
+
+
+def _norm(text: str) -> str:
+    return text.strip().upper().replace(" ", "_").replace("-", "_")
+
+
+def enum_or_raw(enum_cls: type[E]) -> Callable[[Any], Any]:
+    """Before-validator: a member by value or by name (case/space-insensitive), else the value unchanged.
+
+    Paired with ``Enum | int`` / ``Enum | str`` so a code DataWorks adds tomorrow still decodes (as the
+    raw value) instead of failing the whole event.
+    """
+    lookup: dict[str, E] = {}
+    for member in enum_cls:
+        lookup.setdefault(_norm(str(member.value)), member)
+    for member in enum_cls:
+        lookup.setdefault(_norm(member.name), member)
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, (bool, enum_cls)):
+            return value
+        if isinstance(value, (int, str)):
+            member = lookup.get(_norm(str(value)))
+            if member is not None:
+                return member
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                return int(value)
+        return value
+
+    return convert
+
+
+def _epoch_biz_date(value: Any) -> Any:
+    """Epoch ms (read in Asia/Shanghai) → calendar date; 'yyyy-MM-dd[ HH:mm:ss]' text is left to BizDate."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").replace(".", "", 1).isdigit():
+            return value
+        value = text
+    elif not isinstance(value, (int, float)):
+        return value
+    try:
+        number = float(value)
+        seconds = number / 1000.0 if abs(number) >= 1e11 else number
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("expected epoch milliseconds or 'yyyy-MM-dd', got an out-of-range number") from None
+
+
+#: A business date from epoch ms (read in Asia/Shanghai) or from a 'yyyy-MM-dd[ HH:mm:ss]' string.
+EpochBizDate = Annotated[BizDate, BeforeValidator(_epoch_biz_date)]
+
+
 class GenericPayload(DataWorksPayload):
     """Payload of an event type we do not know: everything is kept as extra fields."""
 
@@ -146,9 +287,13 @@ __all__ = [
     "BizDate",
     "CommaList",
     "DataWorksPayload",
+    "EpochBizDate",
     "GenericPayload",
     "IntId",
     "JsonText",
     "Timestamp",
     "WireModel",
+    "enum_or_raw",
+    "int_code",
+    "str_code",
 ]

@@ -8,90 +8,21 @@ notification receivers key is misspelt ``notificaionReceivers`` on the wire.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from enum import Enum, IntEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, BeforeValidator, Field
-from pydantic_core import PydanticCustomError
 
 from dwevents.models.base import (
-    SHANGHAI,
-    BizDate,
     CommaList,
     DataWorksPayload,
+    EpochBizDate,
     JsonText,
     Timestamp,
     WireModel,
 )
-
-# --------------------------------------------------------------------------------------------
-# Coded values (same helpers as operation_center; copied so this module loads on its own —
-# candidates for models/base.py)
-# --------------------------------------------------------------------------------------------
-
-_IE = TypeVar("_IE", bound=IntEnum)
-_SE = TypeVar("_SE", bound=Enum)
-
-
-def _as_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_type", "Input should be a valid integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                number = float("nan")
-            if number.is_integer():
-                return int(number)
-    raise PydanticCustomError("int_parsing", "Input should be a valid integer")
-
-
-def _int_code(enum_cls: type[_IE]) -> BeforeValidator:
-    """``Enum | int``: the member when documented, the bare int otherwise (smart union alone would
-    always pick the plain int)."""
-
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, enum_cls):
-            return value
-        number = _as_int(value)
-        try:
-            return enum_cls(number)
-        except ValueError:
-            return number
-
-    return BeforeValidator(convert)
-
-
-def _str_code(enum_cls: type[_SE]) -> BeforeValidator:
-    """``Enum | str``: exact value, then case-insensitive, else the text as sent."""
-
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, enum_cls):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            raise PydanticCustomError("string_type", "Input should be a valid string")
-        text = value.strip()
-        try:
-            return enum_cls(text)
-        except ValueError:
-            folded = text.casefold()
-            for member in enum_cls:
-                if str(member.value).casefold() == folded:
-                    return member
-            return value
-
-    return BeforeValidator(convert)
+from dwevents.models.base import int_code as _int_code
+from dwevents.models.base import str_code as _str_code
 
 
 def _number_or_text(value: Any) -> Any:
@@ -108,29 +39,10 @@ def _number_or_text(value: Any) -> Any:
     return value
 
 
-def _epoch_biz_date(value: Any) -> Any:
-    """Epoch ms (read in Asia/Shanghai) → calendar date; 'yyyy-MM-dd[ HH:mm:ss]' text is left to BizDate."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.lstrip("-").replace(".", "", 1).isdigit():
-            return value
-        value = text
-    elif not isinstance(value, (int, float)):
-        return value
-    try:
-        number = float(value)
-        seconds = number / 1000.0 if abs(number) >= 1e11 else number
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
-    except (OverflowError, OSError, ValueError):
-        raise ValueError("expected epoch milliseconds or 'yyyy-MM-dd', got an out-of-range number") from None
-
-
 #: A measured value: float when numeric, the text otherwise.
 Measured = Annotated[float | str, BeforeValidator(_number_or_text)]
 #: A business date from epoch ms or a date(-time) string (the docs do not say which DQ sends).
-DqBizDate = Annotated[BizDate, BeforeValidator(_epoch_biz_date)]
+DqBizDate = EpochBizDate
 
 
 # --------------------------------------------------------------------------------------------

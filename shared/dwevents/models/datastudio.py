@@ -15,45 +15,12 @@ Also home of :func:`enum_or_raw`, the before-validator the other payload modules
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum, IntEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
-from dwevents.models.base import DataWorksPayload, Timestamp
-
-E = TypeVar("E", bound=Enum)
-
-
-def _norm(text: str) -> str:
-    return text.strip().upper().replace(" ", "_").replace("-", "_")
-
-
-def enum_or_raw(enum_cls: type[E]) -> Callable[[Any], Any]:
-    """Before-validator: a member by value or by name (case/space-insensitive), else the value unchanged.
-
-    Paired with ``Enum | int`` / ``Enum | str`` so a code DataWorks adds tomorrow still decodes (as the
-    raw value) instead of failing the whole event.
-    """
-    lookup: dict[str, E] = {}
-    for member in enum_cls:
-        lookup.setdefault(_norm(str(member.value)), member)
-    for member in enum_cls:
-        lookup.setdefault(_norm(member.name), member)
-
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, (bool, enum_cls)):
-            return value
-        if isinstance(value, (int, str)):
-            member = lookup.get(_norm(str(value)))
-            if member is not None:
-                return member
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                return int(value)
-        return value
-
-    return convert
+from dwevents.models.base import DataWorksPayload, Timestamp, enum_or_raw
 
 
 class SchedulerType(IntEnum):

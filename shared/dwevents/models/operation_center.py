@@ -8,100 +8,23 @@ pre-event samples carry no ``eventCode``, the topic / task-rule / resource-group
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from enum import Enum, IntEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Discriminator, Tag
-from pydantic_core import PydanticCustomError
+from pydantic import Discriminator, Tag
 
 from dwevents.models.base import (
-    SHANGHAI,
     BizDate,
     CommaList,
     DataWorksPayload,
+    EpochBizDate,
     JsonText,
     Timestamp,
     WireModel,
+    int_code,
+    str_code,
 )
-
-# --------------------------------------------------------------------------------------------
-# Coded values: ``Enum | int`` / ``Enum | str`` that really yield the enum member when it exists
-# --------------------------------------------------------------------------------------------
-
-_IE = TypeVar("_IE", bound=IntEnum)
-_SE = TypeVar("_SE", bound=Enum)
-
-
-def _as_int(value: Any) -> int:
-    """Integer from an int, an integral float or a numeric string; anything else is an int error."""
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_type", "Input should be a valid integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                number = float("nan")
-            if number.is_integer():
-                return int(number)
-    raise PydanticCustomError("int_parsing", "Input should be a valid integer")
-
-
-def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> BeforeValidator:
-    """Validator for ``Enum | int`` fields: the member when documented, the bare int otherwise.
-
-    Pydantic's smart union would prefer the plain ``int`` branch for an int input (exact type match),
-    so the enum is resolved here and the union only confirms it. ``keep_text`` lets a non-numeric
-    string through unchanged (for fields whose value set is not documented at all).
-    """
-
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, enum_cls):
-            return value
-        try:
-            number = _as_int(value)
-        except PydanticCustomError:
-            if keep_text and isinstance(value, str):
-                return value
-            raise
-        try:
-            return enum_cls(number)
-        except ValueError:
-            return number
-
-    return BeforeValidator(convert)
-
-
-def str_code(enum_cls: type[_SE]) -> BeforeValidator:
-    """Validator for ``Enum | str`` fields: exact value, then case-insensitive, else the text as sent."""
-
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, enum_cls):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            raise PydanticCustomError("string_type", "Input should be a valid string")
-        text = value.strip()
-        try:
-            return enum_cls(text)
-        except ValueError:
-            folded = text.casefold()
-            for member in enum_cls:
-                if str(member.value).casefold() == folded:
-                    return member
-            return value
-
-    return BeforeValidator(convert)
-
 
 # --------------------------------------------------------------------------------------------
 # Enums
@@ -241,27 +164,6 @@ ResourceGroupTypeCode = Annotated[ResourceGroupType | str, str_code(ResourceGrou
 BackfillOrderCode = Annotated[BackfillOrder | str, str_code(BackfillOrder)]
 
 
-def _epoch_biz_date(value: Any) -> Any:
-    """Epoch ms (read in Asia/Shanghai) → calendar date; 'yyyy-MM-dd[ HH:mm:ss]' text is left to BizDate."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.lstrip("-").replace(".", "", 1).isdigit():
-            return value
-        value = text
-    elif not isinstance(value, (int, float)):
-        return value
-    try:
-        number = float(value)
-        seconds = number / 1000.0 if abs(number) >= 1e11 else number
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(SHANGHAI).date()
-    except (OverflowError, OSError, ValueError):
-        raise ValueError("expected epoch milliseconds or 'yyyy-MM-dd', got an out-of-range number") from None
-
-
-#: A business date from epoch ms (read in Asia/Shanghai) or from a 'yyyy-MM-dd[ HH:mm:ss]' string.
-EpochBizDate = Annotated[BizDate, BeforeValidator(_epoch_biz_date)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,8 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Discriminator, Tag
 
-from dwevents.models.base import DataWorksPayload, Timestamp, WireModel
-from dwevents.models.datastudio import enum_or_raw
+from dwevents.models.base import DataWorksPayload, Timestamp, WireModel, enum_or_raw
 
 
 class GranteeType(IntEnum):

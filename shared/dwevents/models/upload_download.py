@@ -14,8 +14,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-from dwevents.models.base import DataWorksPayload
-from dwevents.models.datastudio import enum_or_raw
+from dwevents.models.base import DataWorksPayload, enum_or_raw
 
 
 class ModuleType(str, Enum):
