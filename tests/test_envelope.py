@@ -6,6 +6,7 @@ alone; the FC-direct extension message. Errors must name *what* is wrong and *wh
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -115,7 +116,11 @@ def test_given_a_cloudevent_when_decoded_then_envelope_facts_are_lifted() -> Non
     assert event.event_code == "node-change-created"
     assert event.source == "acs.dataworks"
     assert event.time == datetime(2024, 7, 12, 11, 8, 51, tzinfo=CST)
-    assert (event.account, event.region, event.bus) == ("1234567890123456", "cn-hangzhou", "dataworks-openevent")
+    assert (event.account, event.region, event.bus) == (
+        "1234567890123456",
+        "cn-hangzhou",
+        "dataworks-openevent",
+    )
     assert event.category == "NodeChange" and event.kind is Kind.REGULAR
     assert not event.is_extension and event.reply_api is None
     assert type(event.payload).__name__ == "NodeChangePayload"
@@ -189,7 +194,9 @@ def test_given_aliyun_and_unknown_attributes_when_decoded_then_kept_verbatim_in_
         (" 2024-01-02T03:04:05Z ", datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
     ],
 )
-def test_given_a_documented_time_format_when_decoded_then_aware_datetime(time: str, expected: datetime) -> None:
+def test_given_a_documented_time_format_when_decoded_then_aware_datetime(
+    time: str, expected: datetime
+) -> None:
     # GIVEN a CloudEvent time in one of the formats seen in the docs (incl. the PRC oddity)
     doc = dict(sample(NODE_CREATED), time=time)
     # WHEN decoded THEN an aware datetime at the same instant
@@ -198,7 +205,9 @@ def test_given_a_documented_time_format_when_decoded_then_aware_datetime(time: s
     assert parsed == expected
 
 
-@pytest.mark.parametrize("time", ["yesterday", "2020-13-45T99:00:00Z", "", 1700000000000, None, ["x"], "\x00PRC"])
+@pytest.mark.parametrize(
+    "time", ["yesterday", "2020-13-45T99:00:00Z", "", 1700000000000, None, ["x"], "\x00PRC"]
+)
 def test_given_an_unreadable_time_when_decoded_then_time_is_none_and_event_kept(time: Any) -> None:
     # GIVEN a CloudEvent with a time nobody can parse
     doc = dict(sample(NODE_CREATED), time=time)
@@ -250,7 +259,9 @@ def test_given_a_batch_when_decoded_then_one_event_per_element_in_order() -> Non
     assert [e.type for e in events] == [doc["type"] for doc in batch]
 
 
-def test_given_a_batch_with_one_bad_element_when_decode_batch_then_error_in_place_and_good_ones_kept() -> None:
+def test_given_a_batch_with_one_bad_element_when_decode_batch_then_error_in_place_and_good_ones_kept() -> (
+    None
+):
     # GIVEN a batch whose third element has a number as data
     good = sample(NODE_CREATED)
     bad = dict(sample(COMMIT_FILE), data=5)
@@ -258,7 +269,12 @@ def test_given_a_batch_with_one_bad_element_when_decode_batch_then_error_in_plac
     # WHEN decoded element by element
     results = decode_batch(json.dumps(batch))
     # THEN the bad element is a DecodeError at its index and the others are events
-    assert [type(r).__name__ for r in results] == ["DataWorksEvent", "DataWorksEvent", "DecodeError", "DataWorksEvent"]
+    assert [type(r).__name__ for r in results] == [
+        "DataWorksEvent",
+        "DataWorksEvent",
+        "DecodeError",
+        "DataWorksEvent",
+    ]
     error = results[2]
     assert isinstance(error, DecodeError)
     assert error.index == 2 and error.location == "data"
@@ -384,9 +400,12 @@ def test_given_an_fc_direct_body_without_event_code_when_decoded_then_event_type
     assert event.event_code == "upload-data-to-table"
 
 
-@pytest.mark.parametrize(("block", "expected"), [(True, True), (False, False), ("true", True), ("FALSE", False),
-                                                 (None, None)])
-def test_given_block_business_in_any_spelling_when_decoded_then_boolean(block: Any, expected: bool | None) -> None:
+@pytest.mark.parametrize(
+    ("block", "expected"), [(True, True), (False, False), ("true", True), ("FALSE", False), (None, None)]
+)
+def test_given_block_business_in_any_spelling_when_decoded_then_boolean(
+    block: Any, expected: bool | None
+) -> None:
     # GIVEN blockBusiness as a boolean, as text, or absent
     message = fc_direct(blockBusiness=block)
     # WHEN decoded THEN a boolean (or None when absent)
@@ -395,7 +414,9 @@ def test_given_block_business_in_any_spelling_when_decoded_then_boolean(block: A
 
 def test_given_an_fc_direct_message_of_an_unknown_event_when_decoded_then_generic_but_still_return() -> None:
     # GIVEN an FC-direct message for an event the catalogue does not know
-    message = fc_direct({"eventCode": "brand-new-event", "tenantId": 1, "x": [1, 2]}, eventType="brand-new-event")
+    message = fc_direct(
+        {"eventCode": "brand-new-event", "tenantId": 1, "x": [1, 2]}, eventType="brand-new-event"
+    )
     # WHEN decoded
     event = decode_one(message)
     # THEN the payload is generic and DataWorks still waits for the return value
@@ -494,10 +515,21 @@ def test_given_a_spelling_variant_when_decoded_then_the_documented_entry(
 
 def test_given_an_unknown_type_when_decoded_then_generic_payload_keeps_everything() -> None:
     # GIVEN an event type DataWorks may add tomorrow
-    data = {"eventCode": "quantum-change", "tenantId": 28378410656, "nested": {"a": [1, {"b": None}]},
-            "projectId": "42", "flag": True}
-    doc = {"id": "future-1", "source": "acs.dataworks", "specversion": "1.0",
-           "type": "dataworks:QuantumChange:QuantumChanged", "data": data, "aliyunnew": "x"}
+    data = {
+        "eventCode": "quantum-change",
+        "tenantId": 28378410656,
+        "nested": {"a": [1, {"b": None}]},
+        "projectId": "42",
+        "flag": True,
+    }
+    doc = {
+        "id": "future-1",
+        "source": "acs.dataworks",
+        "specversion": "1.0",
+        "type": "dataworks:QuantumChange:QuantumChanged",
+        "data": data,
+        "aliyunnew": "x",
+    }
     # WHEN decoded
     event = decode_one(json.dumps(doc).encode())
     # THEN nothing is lost, nothing is claimed about it
@@ -513,7 +545,11 @@ def test_given_an_unknown_type_when_decoded_then_generic_payload_keeps_everythin
     assert event.as_cloudevent() == doc
     summary = event.summary()
     assert (summary["module"], summary["level"], summary["kind"], summary["category"]) == (
-        None, None, None, "QuantumChange")
+        None,
+        None,
+        None,
+        "QuantumChange",
+    )
 
 
 def test_given_a_type_without_three_segments_when_decoded_then_no_category() -> None:
@@ -539,7 +575,9 @@ def test_given_a_cloudevent_when_as_cloudevent_then_the_input_document_comes_bac
 
 
 @pytest.mark.parametrize("shape", ["rawdata", "fc-direct"])
-def test_given_a_non_cloudevent_delivery_when_as_cloudevent_then_id_type_and_data_are_filled(shape: str) -> None:
+def test_given_a_non_cloudevent_delivery_when_as_cloudevent_then_id_type_and_data_are_filled(
+    shape: str,
+) -> None:
     # GIVEN a RawData payload or an FC-direct message of the upload pre-event
     data = sample(UPLOAD)["data"]
     event = decode_one(data if shape == "rawdata" else fc_direct(data))
@@ -558,10 +596,23 @@ def test_given_an_event_when_summarised_then_the_cli_shape() -> None:
     # WHEN summarised
     summary = event.summary()
     # THEN the documented keys, plain JSON values only
-    assert list(summary) == ["message_id", "type", "event_code", "module", "category", "level", "kind",
-                             "reply_api", "payload"]
+    assert list(summary) == [
+        "message_id",
+        "type",
+        "event_code",
+        "module",
+        "category",
+        "level",
+        "kind",
+        "reply_api",
+        "payload",
+    ]
     assert summary["type"] == "dataworks:FileChange:CommitFile"
-    assert (summary["module"], summary["category"], summary["level"]) == ("DataStudio", "FileChange", "workspace")
+    assert (summary["module"], summary["category"], summary["level"]) == (
+        "DataStudio",
+        "FileChange",
+        "workspace",
+    )
     assert (summary["kind"], summary["reply_api"]) == ("both", "UpdateIDEEventResult")
     assert summary["payload"]["eventCode"] == "commit-file"
     assert json.loads(json.dumps(summary)) == summary
@@ -615,12 +666,17 @@ def test_given_a_bad_field_in_an_fc_direct_body_when_decoded_then_message_body_p
         (lambda d: d.update(source=1.5), "source: expected a string, got a number"),
         (lambda d: d.update(aliyunaccountid=False), "aliyunaccountid: expected a string, got a boolean"),
         (lambda d: d.update(data=[1]), "data: expected a JSON object, got an array"),
-        (lambda d: d.update(data="{oops"), "data: expected a JSON object or JSON text, got text that is not JSON"),
+        (
+            lambda d: d.update(data="{oops"),
+            "data: expected a JSON object or JSON text, got text that is not JSON",
+        ),
         (lambda d: d.update(data='"text"'), "data: expected a JSON object, got a string"),
         (lambda d: d.update(data=True), "data: expected a JSON object, got a boolean"),
     ],
 )
-def test_given_a_bad_envelope_attribute_when_decoded_then_the_attribute_is_named(mutate: Any, expected: str) -> None:
+def test_given_a_bad_envelope_attribute_when_decoded_then_the_attribute_is_named(
+    mutate: Any, expected: str
+) -> None:
     # GIVEN a sample with one envelope attribute broken
     doc = sample(NODE_CREATED)
     mutate(doc)
@@ -647,11 +703,18 @@ class _Rules(WireModel):
     ("data", "location", "message"),
     [
         ({"rules": []}, "projectId", "required field is missing"),
-        ({"projectId": 1, "rules": [{"ruleId": 1}, {"name": "x"}]}, "rules[1].ruleId", "required field is missing"),
+        (
+            {"projectId": 1, "rules": [{"ruleId": 1}, {"name": "x"}]},
+            "rules[1].ruleId",
+            "required field is missing",
+        ),
         ({"projectId": 1, "rules": [{"ruleId": "x1"}]}, "rules[0].ruleId", 'expected an integer, got "x1"'),
         ({"projectId": 1, "rules": {"a": 1}}, "rules", 'expected an array, got {"a": 1}'),
-        ({"projectId": "p", "rules": [{"ruleId": "r"}]}, "rules[0].ruleId",
-         'expected an integer, got "r" (and 1 more problem)'),
+        (
+            {"projectId": "p", "rules": [{"ruleId": "r"}]},
+            "rules[0].ruleId",
+            'expected an integer, got "r" (and 1 more problem)',
+        ),
     ],
 )
 def test_given_a_validation_error_when_described_then_wire_path_and_plain_words(
@@ -720,7 +783,7 @@ def test_given_input_exactly_at_the_limit_when_decoded_then_accepted(monkeypatch
         '{"a":' * 100000,
         "[" * 5000 + "]" * 5000,
         json.dumps({"id": "1", "source": "s", "type": "t", "data": "[" * 100000}),
-        json.dumps({"messageId": "1", "messageBody": "{\"a\":" * 50000}),
+        json.dumps({"messageId": "1", "messageBody": '{"a":' * 50000}),
     ],
     ids=["open-brackets", "open-brackets-bytes", "open-objects", "balanced-5000", "data-text", "body-text"],
 )
@@ -749,18 +812,34 @@ def test_given_an_already_parsed_dict_nested_deeply_when_decoded_then_never_a_re
     raw: Any = {
         "rawdata": {"eventCode": "zzz", "x": deep},
         "cloudevent-generic": {"id": "1", "source": "s", "type": "t", "data": {"x": deep}},
-        "cloudevent-known-bad-field": {"id": "1", "type": "dataworks:NodeChange:NodeChangeCreated",
-                                       "data": {"nodeId": deep}},
+        "cloudevent-known-bad-field": {
+            "id": "1",
+            "type": "dataworks:NodeChange:NodeChangeCreated",
+            "data": {"nodeId": deep},
+        },
         "fc-direct-block": {"messageId": "1", "blockBusiness": deep},
         "batch": [{"eventCode": "zzz", "x": deep}],
     }[shape]
     # WHEN decoded THEN an event or a DecodeError, nothing else
     # (today at depth 3000: RecursionError from the RawData content hash, from _short() while describing
     # the validation error, and from str(blockBusiness))
-    try:
+    with contextlib.suppress(DecodeError):
         decode(raw)
+
+
+@pytest.mark.parametrize("depth", [100, 300, 600])
+def test_given_a_deep_but_parseable_payload_when_decoded_then_it_is_refused_or_summarises(depth: int) -> None:
+    # GIVEN a payload nested deeper than pydantic serialises (255 levels), shallower than json.loads refuses
+    nest = '{"a":' * depth + "0" + "}" * depth
+    raw = f'{{"id": "1", "source": "s", "type": "t", "data": {{"x": {nest}}}}}'
+    # WHEN decoded
+    try:
+        events = decode(raw)
     except DecodeError:
-        pass
+        return
+    # THEN an accepted event can be summarised (what every log line does); today depth >= 255 raises
+    # ValueError "Circular reference detected (depth exceeded)" from summary()
+    assert json.dumps(events[0].summary())
 
 
 def test_given_a_top_level_scalar_when_decoded_then_expected_an_object() -> None:
@@ -783,8 +862,11 @@ def test_given_an_object_of_no_known_shape_when_decoded_then_lists_shapes_and_ke
 def test_given_huge_integer_literals_when_decoded_then_decode_error() -> None:
     # GIVEN a JSON number with more digits than Python converts by default (int_max_str_digits)
     digits = "1" * 5000
-    for raw in (digits, '{"id": %s, "source": "s", "type": "t"}' % digits,
-                json.dumps({"id": "1", "source": "s", "type": "t", "data": '{"x": %s}' % digits})):
+    for raw in (
+        digits,
+        f'{{"id": {digits}, "source": "s", "type": "t"}}',
+        json.dumps({"id": "1", "source": "s", "type": "t", "data": f'{{"x": {digits}}}'}),
+    ):
         # WHEN decoded THEN a DecodeError (today: a bare ValueError escapes from json.loads)
         with pytest.raises(DecodeError):
             decode(raw)

@@ -470,3 +470,59 @@ def test_given_a_very_long_tip_when_sent_then_it_is_truncated_to_the_limit(
     assert verdict.tip.startswith(prefix + "xxx") and verdict.tip.endswith("…")
     report = result.events[0].verdict
     assert report is not None and len(report["tip"]) <= MAX_TIP_CHARS and report["acknowledged"]
+
+
+def test_given_an_fc_direct_duplicate_when_handled_then_the_stored_answer_is_returned_without_deciding(
+    standin: DataWorksApiStandIn,
+    make_app: Callable[..., FunctionApp],
+    fc_context: Any,
+    evaluations: list[str],
+) -> None:
+    app = make_app("ResourcesDownload")
+    doc = load_sample("fc-direct/download-resources")
+    first = json.loads(app.handler(raw(doc), fc_context()))
+    second = json.loads(app.handler(raw(doc), fc_context()))
+    assert first == second and first["checkResult"] == "WARN"
+    assert evaluations == [doc["messageId"]]
+    assert app.last_result is not None and app.last_result.events[0].outcome == "duplicate"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: default_action raises DeliveryError AFTER the verdict was sent, so the idempotency claim "
+    "is released and EventBridge's retry decides and sends the verdict again instead of re-sending "
+    "the stored one",
+)
+def test_given_a_failing_notification_on_an_extension_point_when_retried_then_not_decided_again(
+    standin: DataWorksApiStandIn,
+    make_app: Callable[..., FunctionApp],
+    fc_context: Any,
+    evaluations: list[str],
+    tmp_path: Path,
+) -> None:
+    # GIVEN a notification route for commits whose webhook is down
+    config = tmp_path / "config.yaml"
+    url = f"http://127.0.0.1:{_closed_port()}/hook"
+    config.write_text(
+        "notifications:\n"
+        "  channels:\n"
+        f"    hook: {{type: webhook, url: '{url}', max_attempts: 1, timeout: 1}}\n"
+        "  routes:\n"
+        "    - {name: commits, events: [commit-file], channels: [hook]}\n",
+        encoding="utf-8",
+    )
+    app = make_app("FileChange", block_all(), DWEVENTS_CONFIG=str(config))
+    # WHEN the event is delivered, and delivered again (EventBridge retries the failed invocation)
+    app.process(raw(commit_event()), fc_context())
+    app.process(raw(commit_event()), fc_context())
+    # THEN the policy decided once; any later verdict is the stored one
+    assert evaluations == ["msg-commit-1"]
+    assert [v.check_result for v in standin.verdicts] in (["FAIL"], ["FAIL", "FAIL"])

@@ -586,8 +586,9 @@ def test_code_text_renders_each_snapshot_kind() -> None:
         (DOWNLOAD, "download_rows", {"min": 200000}, "FAIL", "123456"),
         (DOWNLOAD_EXEC, "file_size_mb", {"max": 9}, "FAIL", "9.77"),
         (DOWNLOAD_EXEC, "file_size_mb", {"max": 10}, "OK", None),
-        (BACKFILL, "backfill_days", {"max": 21}, "FAIL", "22"),  # 10 + 12 days, both ends counted
-        (BACKFILL, "backfill_days", {"max": 22}, "OK", None),
+        # periods 05-01..05-10 and 05-20..05-31: the span from the first to the last day, both counted
+        (BACKFILL, "backfill_days", {"max": 30}, "FAIL", "31"),
+        (BACKFILL, "backfill_days", {"max": 31}, "OK", None),
         (BACKFILL, "node_count", {"max": 1}, "FAIL", "2"),
         ("NodeChange/freeze-node", "node_count", {"max": 1}, "FAIL", "2"),
         (DOWNLOAD, "data.noSuchField", {"max": 1}, "OK", None),  # absent → nothing to bound
@@ -612,13 +613,23 @@ def test_given_a_limit_when_the_value_is_out_of_bounds_then_the_tip_quotes_value
         assert verdict.tip == f"{value} vs {name} {int(limit)}"
 
 
-def test_given_adapted_backfill_periods_when_limited_then_the_days_follow_the_periods() -> None:
-    periods = json.dumps([{"bizBeginTime": "2024-01-01", "bizEndTime": "2024-03-31"}])
-    ev = event(BACKFILL, multipleTimePeriods=periods)
+@pytest.mark.parametrize(
+    ("periods", "days"),
+    [
+        ([("2024-01-01", "2024-03-31")], "91"),
+        ([("2024-03-01", "2024-03-05"), ("2024-01-01", "2024-01-05")], "65"),  # first to last day, leap year
+    ],
+    ids=["one-quarter", "two-weeks-apart"],
+)
+def test_given_adapted_backfill_periods_when_limited_then_the_days_follow_the_periods(
+    periods: list[tuple[str, str]], days: str
+) -> None:
+    text = json.dumps([{"bizBeginTime": b, "bizEndTime": e} for b, e in periods])
+    ev = event(BACKFILL, multipleTimePeriods=text)
     eng = engine(
         rule("days", ["backfill-data"], {"limit": {"field": "backfill_days", "max": 31}}, tip="{value}")
     )
-    assert eng.evaluate(ev, offline()).tip == "91"
+    assert eng.evaluate(ev, offline()).tip == days
 
 
 # --------------------------------------------------------------------------------------------

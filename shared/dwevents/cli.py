@@ -212,47 +212,40 @@ def _metric(line: dict[str, Any]) -> str:
 
 
 def _invoke_remote(args: argparse.Namespace, files: list[Path], out: TextIO) -> int:
+    """Route like EventBridge would (s.yaml patterns), then invoke the deployed functions through FC."""
+    from dwevents.deploy.remote import invoke_remote
     from dwevents.deploy.syaml import load_syaml
     from dwevents.local.pattern import compile_pattern
 
     declared = load_syaml(Path(args.syaml))
-    from dwevents.deploy.remote import invoke_remote
-
+    region = args.region or str(declared.vars.get("region") or "") or None
+    if not region:
+        raise DwEventsError("no region: pass --region or set vars.region in s.yaml")
+    routes = [(fn, compile_pattern(fn.pattern)) for fn in declared.functions if fn.pattern]
     status = EXIT_OK
     for path in files:
-        raw = path.read_bytes()
-        event = json.loads(raw)
-        events = event if isinstance(event, list) else [event]
-        for item in events:
-            targets = [
-                f for f in declared.functions if f.pattern and compile_pattern(f.pattern).matches(item)
-            ]
+        try:
+            document = json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise DwEventsError(f"{path}: not JSON ({exc})") from None
+        for item in document if isinstance(document, list) else [document]:
+            targets = [fn for fn, pattern in routes if isinstance(item, dict) and pattern.matches(item)]
             if not targets:
-                out.write(f"{path.name}: no function's rule matches\n")
+                out.write(json.dumps({"file": str(path), "function": None, "outcome": "unrouted"}) + "\n")
                 continue
             for fn in targets:
-                result = invoke_remote(
-                    fn.name,
-                    json.dumps(item).encode(),
-                    region=args.region,
-                    endpoint=args.endpoint,
-                    protocol=args.protocol,
-                )
-                record = {"file": str(path), "function": fn.name, **_as_dict(result)}
-                if record.get("error_type"):
+                result = invoke_remote(fn.name, json.dumps(item).encode(), region=region,
+                                       endpoint=args.endpoint, protocol=args.protocol)
+                try:
+                    response: Any = result.json()
+                except ValueError:
+                    response = result.body.decode("utf-8", "replace")
+                record = {"file": str(path), "function": fn.name, "status": result.status,
+                          "request_id": result.request_id, "error_type": result.error_type, "response": response}
+                if not result.ok:
                     status = EXIT_NO_MATCH
                 out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     return status
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if hasattr(obj, "as_dict"):
-        return dict(obj.as_dict())
-    if hasattr(obj, "__dataclass_fields__"):
-        import dataclasses
-
-        return dataclasses.asdict(obj)
-    return dict(obj)
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:

@@ -32,6 +32,9 @@ from dwevents.models.base import GenericPayload, WireModel
 
 #: FC's synchronous invocation payload limit; anything larger cannot be a real delivery.
 MAX_INPUT_BYTES = 32 * 1024 * 1024
+#: Deepest nesting accepted. Documented payloads nest fewer than 10 levels; a limit far above that keeps
+#: every later step (validation, hashing, logging, dumping) clear of Python's recursion limit.
+MAX_DEPTH = 64
 
 Delivery = Literal["cloudevent", "rawdata", "fc-direct"]
 
@@ -146,6 +149,7 @@ def decode_batch(
     come back in place as :class:`DecodeError` with ``index`` set.
     """
     document = parse_json(raw)
+    _check_depth(document)
     if isinstance(document, list):
         if not document:
             raise DecodeError("empty batch: expected at least one event in the array")
@@ -183,7 +187,22 @@ def parse_json(raw: bytes | bytearray | str | Mapping[str, Any] | list[Any]) -> 
     except json.JSONDecodeError as exc:
         raise DecodeError(f"input is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
-        raise DecodeError("input is not acceptable JSON: nested too deeply") from None
+        raise DecodeError(f"input is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # e.g. an integer literal longer than int_max_str_digits
+        raise DecodeError(f"input is not acceptable JSON: {exc}") from None
+
+
+def _check_depth(document: Any) -> None:
+    """Refuse documents nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"input is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,10 +234,12 @@ def _decode_cloudevent(doc: Mapping[str, Any], index: int | None) -> DataWorksEv
     data = doc.get("data")
     if isinstance(data, (str, bytes, bytearray)):
         try:
-            data = (
-                json.loads(data) if (data.strip() if isinstance(data, str) else bytes(data).strip()) else {}
-            )
-        except (json.JSONDecodeError, RecursionError, UnicodeDecodeError):
+            text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+            data = json.loads(text) if text.strip() else {}
+            _check_depth(data)
+        except DecodeError as exc:
+            raise DecodeError(exc.reason, location="data", index=index) from None
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, the digit limit
             raise DecodeError(
                 "expected a JSON object or JSON text, got text that is not JSON", location="data", index=index
             ) from None
@@ -253,7 +274,10 @@ def _decode_fc_direct(doc: Mapping[str, Any], index: int | None) -> DataWorksEve
     if isinstance(body, str):
         try:
             body = json.loads(body)
-        except (json.JSONDecodeError, RecursionError):
+            _check_depth(body)
+        except DecodeError as exc:
+            raise DecodeError(exc.reason, location="messageBody", index=index) from None
+        except (ValueError, RecursionError):
             raise DecodeError(
                 "expected a JSON object, got text that is not JSON", location="messageBody", index=index
             ) from None

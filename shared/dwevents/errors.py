@@ -47,6 +47,7 @@ class ConfigError(DwEventsError, ValueError):
     def __init__(self, message: str, *, key: str = "", source: str = "") -> None:
         self.key = key
         self.source = source
+        self.detail = message
         where = " ".join(p for p in (source, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
 

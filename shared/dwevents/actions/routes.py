@@ -58,8 +58,9 @@ class Notifier:
         for name, spec in config.channels.items():
             try:
                 self.channels[name] = build_channel(name, spec)
-            except ConfigError as exc:
-                raise ConfigError(str(exc), key=f"notifications.channels.{name}") from None
+            except ConfigError as exc:  # build_channel names "channels.<name>.<key>"; anchor it in the file
+                key = f"notifications.{exc.key}" if exc.key else f"notifications.channels.{name}"
+                raise ConfigError(exc.detail, key=key) from None
         fallback = tuple(config.default_channels) or ("console",)
         if "console" in fallback and "console" not in self.channels:
             self.channels["console"] = ConsoleChannel("console")
@@ -76,7 +77,7 @@ class Notifier:
             try:
                 when = compile_pattern(route.when) if route.when else None
             except ConfigError as exc:
-                raise ConfigError(str(exc), key=f"notifications.routes[{i}].when") from None
+                raise ConfigError(exc.detail, key=f"notifications.routes[{i}].when") from None
             targets = tuple(route.channels) or fallback
             for name in targets:
                 if name == "console" and name not in self.channels:
@@ -103,8 +104,6 @@ class Notifier:
                 report = delivery.as_dict()
                 report.update({"route": route.name, "title": note.title, "text": note.text})
                 sent[name] = report
-                if not delivery.ok:
-                    logger.warning("notification via %s failed: %s", name, delivery.error)
         return list(sent.values())
 
 
