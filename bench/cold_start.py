@@ -25,15 +25,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+REGULAR_FN = str(ROOT / "functions/InstanceStatusChanges/index.py")
+REGULAR_EVENT = str(ROOT / "events/InstanceStatusChanges/instance-status-changes.success.json")
 
 REGULAR = f"""
 import importlib.util
 from dwevents.local.fc_context import FunctionMeta, LocalContext
-spec = importlib.util.spec_from_file_location('index', {str(ROOT / 'functions/InstanceStatusChanges/index.py')!r})
+spec = importlib.util.spec_from_file_location('index', {REGULAR_FN!r})
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
 ctx = LocalContext(function=FunctionMeta(name='f'), account_id='1234567890123456')
 m.initialize(ctx)
-m.handler(open({str(ROOT / 'events/InstanceStatusChanges/instance-status-changes.success.json')!r}, 'rb').read(), ctx)
+m.handler(open({REGULAR_EVENT!r}, 'rb').read(), ctx)
 """
 
 EXTENSION = f"""
@@ -43,11 +45,11 @@ from dwevents.local.fc_context import FunctionMeta, LocalContext
 server = DataWorksApiStandIn().start()
 os.environ.update(server.client_env())
 os.environ['DWEVENTS_EXTENSION_CODE'] = 'bench'
-spec = importlib.util.spec_from_file_location('index', {str(ROOT / 'functions/FileChange/index.py')!r})
+spec = importlib.util.spec_from_file_location('index', {str(ROOT / "functions/FileChange/index.py")!r})
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
 ctx = LocalContext(function=FunctionMeta(name='f', timeout=30), account_id='1234567890123456')
 m.initialize(ctx)
-m.handler(open({str(ROOT / 'events/FileChange/commit-file.json')!r}, 'rb').read(), ctx)
+m.handler(open({str(ROOT / "events/FileChange/commit-file.json")!r}, 'rb').read(), ctx)
 assert len(server.verdicts) == 1
 server.close()
 """
@@ -85,10 +87,18 @@ def main() -> None:
         rows[name] = {"best_s": round(min(walls), 3), "median_s": round(statistics.median(walls), 3)}
     # Peak RSS per case in isolation (RUSAGE_CHILDREN is a running max, so measure each in its own child).
     for name, code in CASES.items():
-        probe = ("import resource, runpy, sys; exec(compile(sys.argv[1], 'case', 'exec')); "
-                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        out = subprocess.run([sys.executable, "-c", probe, code], check=True, capture_output=True, text=True,
-                             cwd=ROOT, env={**os.environ, "DWEVENTS_LOG_LEVEL": "WARNING"})
+        probe = (
+            "import resource, runpy, sys; exec(compile(sys.argv[1], 'case', 'exec')); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe, code],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "DWEVENTS_LOG_LEVEL": "WARNING"},
+        )
         rows[name]["peak_rss_mb"] = round(int(out.stdout.strip().splitlines()[-1]) / 1024.0, 1)
     ratios = {
         "regular_over_bare": round(rows["regular"]["median_s"] / rows["bare"]["median_s"], 1),
@@ -100,7 +110,9 @@ def main() -> None:
     print("ratios:", ratios)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "cold_start.json").write_text(json.dumps({"runs": args.runs, "rows": rows, "ratios": ratios}, indent=2))
+    (out / "cold_start.json").write_text(
+        json.dumps({"runs": args.runs, "rows": rows, "ratios": ratios}, indent=2)
+    )
 
 
 if __name__ == "__main__":

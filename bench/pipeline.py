@@ -30,6 +30,11 @@ SAMPLES = {
 }
 
 
+class _Null(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def _payloads(path: Path, n: int) -> list[bytes]:
     base = json.loads(path.read_text())
     out = []
@@ -51,8 +56,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5000)
     args = parser.parse_args()
-    logs.configure(level="INFO", fmt="json", stream=io.StringIO())  # log lines are produced, not printed
-    logging.getLogger("dwevents").handlers[0].stream = open("/dev/null", "w")  # type: ignore[attr-defined]
+    # Log lines are produced and formatted as in FC, then dropped.
+    logs.configure(level="INFO", fmt="json", stream=io.StringIO())
+    handler = logging.getLogger("dwevents").handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(_Null())
     context = LocalContext(function=FunctionMeta(name="bench", timeout=60), account_id="1234567890123456")
     rows = []
     for category, path in SAMPLES.items():
@@ -62,15 +70,27 @@ def main() -> None:
             app.process(raw, context)
             decode_one(raw)
         decode_rate = _rate(decode_one, _payloads(path, args.events))
-        pipeline_rate = _rate(lambda raw, a=app: a.process(raw, context), [b"%s" % p for p in
-                                                                           _payloads(path, args.events)])
-        rows.append({"category": category, "decode_per_s": round(decode_rate), "pipeline_per_s": round(pipeline_rate),
-                     "pipeline_us": round(1e6 / pipeline_rate, 1), "decode_us": round(1e6 / decode_rate, 1),
-                     "ratio_pipeline_to_decode": round(decode_rate / pipeline_rate, 2)})
-    print(f"{'category':<24}{'decode/s':>10}{'pipeline/s':>12}{'decode µs':>11}{'pipeline µs':>13}{'ratio':>7}")
+        pipeline_rate = _rate(
+            lambda raw, a=app: a.process(raw, context), [b"%s" % p for p in _payloads(path, args.events)]
+        )
+        rows.append(
+            {
+                "category": category,
+                "decode_per_s": round(decode_rate),
+                "pipeline_per_s": round(pipeline_rate),
+                "pipeline_us": round(1e6 / pipeline_rate, 1),
+                "decode_us": round(1e6 / decode_rate, 1),
+                "ratio_pipeline_to_decode": round(decode_rate / pipeline_rate, 2),
+            }
+        )
+    print(
+        f"{'category':<24}{'decode/s':>10}{'pipeline/s':>12}{'decode µs':>11}{'pipeline µs':>13}{'ratio':>7}"
+    )
     for r in rows:
-        print(f"{r['category']:<24}{r['decode_per_s']:>10}{r['pipeline_per_s']:>12}{r['decode_us']:>11}"
-              f"{r['pipeline_us']:>13}{r['ratio_pipeline_to_decode']:>7}")
+        print(
+            f"{r['category']:<24}{r['decode_per_s']:>10}{r['pipeline_per_s']:>12}{r['decode_us']:>11}"
+            f"{r['pipeline_us']:>13}{r['ratio_pipeline_to_decode']:>7}"
+        )
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "pipeline.json").write_text(json.dumps({"events": args.events, "rows": rows}, indent=2))

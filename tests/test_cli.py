@@ -60,7 +60,8 @@ def test_given_a_regular_event_then_reply_api_is_null() -> None:
         (b"{oops", "input is not JSON"),
         (b"42", "expected a JSON object"),
         (
-            b'{"id": "1", "source": "acs.dataworks", "type": "dataworks:InstanceStatusChanges:InstanceStatusChanges",'
+            b'{"id": "1", "source": "acs.dataworks", '
+            b'"type": "dataworks:InstanceStatusChanges:InstanceStatusChanges",'
             b' "data": {"status": "abc"}}',
             'data.status: expected an integer, got "abc"',
         ),

@@ -25,6 +25,7 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudApiStandIn]:
     bus = LocalBus(ROOT / "s.yaml", environ={"DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456"})
     with CloudApiStandIn({KEY_ID: SECRET}) as cloud:
         for fn in bus.functions:
+
             def run(payload: bytes, invocation: Any, fn: Any = fn) -> Any:
                 reports: list[Any] = []
                 from dwevents.local.emulator import EventReport
@@ -45,11 +46,24 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudApiStandIn]:
 
 
 def test_given_deployed_functions_when_invoked_remotely_then_each_sample_reaches_its_function(
-        deployed: CloudApiStandIn) -> None:
+    deployed: CloudApiStandIn,
+) -> None:
     out = io.StringIO()
-    code = main(["invoke", "--remote", "--endpoint", deployed.endpoint, "--protocol", "http",
-                 "--syaml", str(ROOT / "s.yaml"), str(ROOT / "events" / "InstanceStatusChanges"),
-                 str(ROOT / "events" / "ProjectChange" / "delete-project.json")], out=out)
+    code = main(
+        [
+            "invoke",
+            "--remote",
+            "--endpoint",
+            deployed.endpoint,
+            "--protocol",
+            "http",
+            "--syaml",
+            str(ROOT / "s.yaml"),
+            str(ROOT / "events" / "InstanceStatusChanges"),
+            str(ROOT / "events" / "ProjectChange" / "delete-project.json"),
+        ],
+        out=out,
+    )
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert code == 0, records
     assert {r["function"] for r in records} == {"dwevents-instance-status-changes", "dwevents-project-change"}
@@ -59,10 +73,23 @@ def test_given_deployed_functions_when_invoked_remotely_then_each_sample_reaches
 
 
 def test_given_a_wrong_secret_when_invoked_remotely_then_a_clear_error_and_nothing_runs(
-        deployed: CloudApiStandIn, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    deployed: CloudApiStandIn, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong")
-    code = main(["invoke", "--remote", "--endpoint", deployed.endpoint, "--protocol", "http",
-                 "--syaml", str(ROOT / "s.yaml"), str(ROOT / "events" / "DagStatusChanges")], out=io.StringIO())
+    code = main(
+        [
+            "invoke",
+            "--remote",
+            "--endpoint",
+            deployed.endpoint,
+            "--protocol",
+            "http",
+            "--syaml",
+            str(ROOT / "s.yaml"),
+            str(ROOT / "events" / "DagStatusChanges"),
+        ],
+        out=io.StringIO(),
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Signature" in err and "Traceback" not in err
     assert deployed.invocations == []

@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT / "functions"
 
 
+def _index(category: str) -> str:
+    return str(FUNCTIONS / category / "index.py")
+
+
 def test_there_is_one_function_per_category_and_no_other() -> None:
     assert sorted(p.name for p in FUNCTIONS.iterdir() if p.is_dir()) == sorted(CATEGORIES)
 
@@ -22,11 +26,11 @@ def test_there_is_one_function_per_category_and_no_other() -> None:
 def test_given_a_function_when_imported_fresh_then_it_exposes_fc_entry_points_and_no_cloud_sdk(
     category: str,
 ) -> None:
-    # GIVEN a clean interpreter WHEN the handler module is imported THEN handler/initialize exist and
-    # no cloud SDK was imported (cold start: regular paths never pay for it; extension ones only in initialize).
+    # GIVEN a clean interpreter WHEN the handler module is imported THEN handler/initialize exist and no
+    # cloud SDK was imported (cold start: regular paths never pay for it; extension ones in initialize).
     code = (
         "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('index', {str(FUNCTIONS / category / 'index.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('index', {_index(category)!r})\n"
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
         "assert callable(m.handler) and callable(m.initialize)\n"
         "heavy = sorted(n for n in sys.modules if n.split('.')[0] in "
@@ -48,7 +52,7 @@ def test_given_a_regular_only_function_when_it_handles_an_event_then_the_sdk_is_
     code = (
         "import importlib.util, sys, json\n"
         "from dwevents.local.fc_context import FunctionMeta, LocalContext\n"
-        f"spec = importlib.util.spec_from_file_location('index', {str(FUNCTIONS / category / 'index.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('index', {_index(category)!r})\n"
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
         "ctx = LocalContext(function=FunctionMeta(name='f'), account_id='1234567890123456')\n"
         "m.initialize(ctx)\n"

@@ -234,18 +234,39 @@ def _invoke_remote(args: argparse.Namespace, files: list[Path], out: TextIO) -> 
                 out.write(json.dumps({"file": str(path), "function": None, "outcome": "unrouted"}) + "\n")
                 continue
             for fn in targets:
-                result = invoke_remote(fn.name, json.dumps(item).encode(), region=region,
-                                       endpoint=args.endpoint, protocol=args.protocol)
+                result = invoke_remote(
+                    fn.name,
+                    json.dumps(item).encode(),
+                    region=region,
+                    endpoint=args.endpoint,
+                    protocol=args.protocol,
+                )
                 try:
                     response: Any = result.json()
                 except ValueError:
                     response = result.body.decode("utf-8", "replace")
-                record = {"file": str(path), "function": fn.name, "status": result.status,
-                          "request_id": result.request_id, "error_type": result.error_type, "response": response}
+                record = {
+                    "file": str(path),
+                    "function": fn.name,
+                    "status": result.status,
+                    "request_id": result.request_id,
+                    "error_type": result.error_type,
+                    "response": response,
+                }
                 if not result.ok:
                     status = EXIT_NO_MATCH
                 out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     return status
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if hasattr(obj, "as_dict"):
+        return dict(obj.as_dict())
+    if hasattr(obj, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(obj)
+    return dict(obj)
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
