@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -41,9 +42,17 @@ def current_context() -> dict[str, Any]:
     return dict(_CONTEXT.get() or {})
 
 
+_secret_cache: tuple[float, list[str]] = (-1.0, [])
+
+
 def _secrets() -> list[str]:
-    names = (env.ACCESS_KEY_SECRET, env.SECURITY_TOKEN)
-    return [value for name in names if (value := os.environ.get(name)) and len(value) >= 8]
+    """The credential values to scrub; re-read at most once a second (FC rotates STS keys)."""
+    global _secret_cache
+    now = time.monotonic()
+    if now - _secret_cache[0] > 1.0:
+        names = (env.ACCESS_KEY_SECRET, env.SECURITY_TOKEN)
+        _secret_cache = (now, [v for name in names if (v := os.environ.get(name)) and len(v) >= 8])
+    return _secret_cache[1]
 
 
 def redact(text: str) -> str:

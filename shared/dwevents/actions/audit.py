@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dwevents.envelope import DataWorksEvent
+from dwevents.models.base import field_value
 
 logger = logging.getLogger("dwevents.audit")
 
@@ -32,7 +33,7 @@ _STATUS = ("status", "check_result", "baseline_status", "remind_type")
 
 def _first(payload: Any, names: Iterable[str]) -> Any:
     for name in names:
-        value = getattr(payload, name, None)
+        value = field_value(payload, name)
         if value not in (None, "", []):
             return _plain(value)
     return None
@@ -64,7 +65,7 @@ def audit_record(
         "kind": spec.kind.value if spec else None,
         "who": _first(payload, _WHO),
         "workspace_id": _first(payload, _WORKSPACE),
-        "tenant_id": getattr(payload, "tenant_id", None),
+        "tenant_id": field_value(payload, "tenant_id"),
         "node": _first(payload, _NODE),
         "instance": _first(payload, _INSTANCE),
         "table": _first(payload, _TABLE),

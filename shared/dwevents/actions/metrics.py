@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from dwevents.envelope import DataWorksEvent
+from dwevents.models.base import field_value
 
 logger = logging.getLogger("dwevents.metrics")
 
@@ -41,15 +42,15 @@ def metric_lines(event: DataWorksEvent) -> list[dict[str, Any]]:
     payload = event.payload
     if code == "instance-status-changes":
         dims = {
-            "workspace_id": getattr(payload, "app_id", None) or getattr(payload, "project_id", None),
-            "node_id": getattr(payload, "node_id", None),
-            "instance_id": getattr(payload, "task_id", None),
-            "status": _name(getattr(payload, "status", None)),
-            "dag_type": _name(getattr(payload, "dag_type", None)),
+            "workspace_id": field_value(payload, "app_id") or field_value(payload, "project_id"),
+            "node_id": field_value(payload, "node_id"),
+            "instance_id": field_value(payload, "task_id"),
+            "status": _name(field_value(payload, "status")),
+            "dag_type": _name(field_value(payload, "dag_type")),
         }
         lines = [{"metric": "dataworks.instance.status", "value": 1, "unit": "count", **dims}]
         for phase, attr in _PHASES:
-            seconds = _seconds(getattr(payload, attr, None))
+            seconds = _seconds(field_value(payload, attr))
             if seconds is not None:
                 lines.append(
                     {
@@ -63,11 +64,11 @@ def metric_lines(event: DataWorksEvent) -> list[dict[str, Any]]:
         return lines
     if code == "dag-status-changes":
         dims = {
-            "workspace_id": getattr(payload, "project_id", None),
-            "dag_id": getattr(payload, "dag_id", None),
-            "dag_name": getattr(payload, "dag_name", None),
-            "status": _name(getattr(payload, "status", None)),
-            "dag_type": _name(getattr(payload, "dag_type", None)),
+            "workspace_id": field_value(payload, "project_id"),
+            "dag_id": field_value(payload, "dag_id"),
+            "dag_name": field_value(payload, "dag_name"),
+            "status": _name(field_value(payload, "status")),
+            "dag_type": _name(field_value(payload, "dag_type")),
         }
         return [{"metric": "dataworks.workflow.status", "value": 1, "unit": "count", **dims}]
     return []

@@ -20,6 +20,7 @@ from dwevents.config import NotificationsConfig
 from dwevents.envelope import DataWorksEvent
 from dwevents.errors import ConfigError
 from dwevents.local.pattern import EventPattern, compile_pattern
+from dwevents.models.base import field_value
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def _with_severity(n: Notification, severity: Severity) -> Notification:
 
 def _v(payload: Any, *names: str) -> Any:
     for name in names:
-        value = getattr(payload, name, None)
+        value = field_value(payload, name)
         if value not in (None, "", []):
             return value.name if isinstance(value, Enum) else value
     return None
@@ -149,7 +150,7 @@ def render(event: DataWorksEvent) -> Notification:
     if code == "instance-status-changes":
         status = _v(p, "status")
         node = _v(p, "node_name") or _v(p, "node_id")
-        took = _minutes(getattr(p, "run_duration", None))
+        took = _minutes(field_value(p, "run_duration"))
         verb = str(status).lower().replace("_", " ") if status is not None else "changed status"
         text = f"Instance {_v(p, 'task_id')} of node {node} {verb} in workspace {ws}"
         text += f" after {took}" if took else ""

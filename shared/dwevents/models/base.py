@@ -278,6 +278,23 @@ def _epoch_biz_date(value: Any) -> Any:
 EpochBizDate = Annotated[BizDate, BeforeValidator(_epoch_biz_date)]
 
 
+_MISSING = object()
+
+
+def field_value(payload: Any, name: str) -> Any:
+    """``getattr(payload, name, None)`` without pydantic's slow ``__getattr__`` for absent names.
+
+    Declared fields live in ``__dict__``; properties are found on the class; anything else is None.
+    Used on hot paths (audit, notification text, policy subjects) that probe many optional names.
+    """
+    value = getattr(payload, "__dict__", {}).get(name, _MISSING)
+    if value is not _MISSING:
+        return value
+    if hasattr(type(payload), name):
+        return getattr(payload, name, None)
+    return None
+
+
 class GenericPayload(DataWorksPayload):
     """Payload of an event type we do not know: everything is kept as extra fields."""
 
@@ -294,6 +311,7 @@ __all__ = [
     "Timestamp",
     "WireModel",
     "enum_or_raw",
+    "field_value",
     "int_code",
     "str_code",
 ]
