@@ -39,7 +39,8 @@ CST = timezone(timedelta(hours=8))
 
 
 def sample(rel: str) -> dict[str, Any]:
-    return json.loads((EVENTS / rel).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    doc: dict[str, Any] = json.loads((EVENTS / rel).read_text(encoding="utf-8"))
+    return doc
 
 
 def category_samples() -> list[Path]:
@@ -294,9 +295,11 @@ def test_given_a_batch_when_decode_one_then_only_a_batch_of_one_is_accepted() ->
     # GIVEN a batch of one and a batch of two
     one, two = [sample(NODE_CREATED)], [sample(NODE_CREATED), sample(UPLOAD)]
     # WHEN decode_one THEN the batch of one is its event and the batch of two is refused
-    assert decode_one(one).type == "dataworks:NodeChange:NodeChangeCreated"
+    assert decode_one(json.dumps(one)).type == "dataworks:NodeChange:NodeChangeCreated"
     with pytest.raises(DecodeError, match=r"^expected one event, got a batch of 2$"):
-        decode_one(two)
+        decode_one(json.dumps(two))
+    # AND a parsed list works at runtime too (decode_one's annotation omits list[Any])
+    assert decode_one(one).type == "dataworks:NodeChange:NodeChangeCreated"  # type: ignore[arg-type]
 
 
 def test_given_an_empty_batch_when_decoded_then_decode_error() -> None:
@@ -821,7 +824,7 @@ def test_given_an_already_parsed_dict_nested_deeply_when_decoded_then_never_a_re
         "batch": [{"eventCode": "zzz", "x": deep}],
     }[shape]
     # WHEN decoded THEN an event or a DecodeError, nothing else
-    # (today at depth 3000: RecursionError from the RawData content hash, from _short() while describing
+    # (regression: at depth 3000, RecursionError from the RawData content hash, from _short() describing
     # the validation error, and from str(blockBusiness))
     with contextlib.suppress(DecodeError):
         decode(raw)
@@ -837,9 +840,46 @@ def test_given_a_deep_but_parseable_payload_when_decoded_then_it_is_refused_or_s
         events = decode(raw)
     except DecodeError:
         return
-    # THEN an accepted event can be summarised (what every log line does); today depth >= 255 raises
+    # THEN an accepted event can be summarised (what every log line does); regression: depth >= 255 raised
     # ValueError "Circular reference detected (depth exceeded)" from summary()
     assert json.dumps(events[0].summary())
+
+
+@pytest.mark.parametrize("form", ["bytes", "parsed"])
+def test_given_a_batch_with_one_too_deep_element_when_decode_batch_then_only_that_element_fails(
+    form: str,
+) -> None:
+    # GIVEN a batch: a good event, a RawData payload nested 80 levels (parseable JSON), another good event
+    deep = {"eventCode": "zzz", "v": _nested(80)}
+    batch = [sample(NODE_CREATED), deep, sample(UPLOAD)]
+    raw: Any = json.dumps(batch).encode() if form == "bytes" else batch
+    # WHEN decoded element by element
+    results = decode_batch(raw)
+    # THEN the deep element is a DecodeError at index 1 and the good events are kept
+    # (bug: the depth check runs on the whole batch, so the whole batch is refused)
+    assert [type(r).__name__ for r in results] == ["DataWorksEvent", "DecodeError", "DataWorksEvent"]
+    assert isinstance(results[1], DecodeError) and results[1].index == 1
+    assert "nested too deeply" in str(results[1])
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"id": 10**5000, "source": "acs.dataworks", "type": "t"},
+        {"messageId": 10**5000, "messageBody": {}},
+        {"eventCode": 10**5000},
+        {"id": "1", "type": "dataworks:NodeChange:NodeChangeCreated", "data": {"nodeId": [10**5000]}},
+        {"id": "1", "type": "dataworks:NodeChange:NodeChangeCreated", "data": {"nodeName": {"a": 10**5000}}},
+    ],
+    ids=["id", "messageId", "eventCode", "bad-field-input", "bad-field-nested"],
+)
+def test_given_a_parsed_dict_with_a_huge_python_int_when_decoded_then_decode_error(
+    doc: dict[str, Any],
+) -> None:
+    # GIVEN an already-parsed dict holding an int with more digits than str() converts (int_max_str_digits)
+    # WHEN decoded THEN an event or a DecodeError (bug: ValueError from str() / repr() of the int)
+    with contextlib.suppress(DecodeError):
+        decode(doc)
 
 
 def test_given_a_top_level_scalar_when_decoded_then_expected_an_object() -> None:
@@ -867,7 +907,7 @@ def test_given_huge_integer_literals_when_decoded_then_decode_error() -> None:
         f'{{"id": {digits}, "source": "s", "type": "t"}}',
         json.dumps({"id": "1", "source": "s", "type": "t", "data": f'{{"x": {digits}}}'}),
     ):
-        # WHEN decoded THEN a DecodeError (today: a bare ValueError escapes from json.loads)
+        # WHEN decoded THEN a DecodeError (regression: a bare ValueError escaped json.loads)
         with pytest.raises(DecodeError):
             decode(raw)
 
@@ -877,7 +917,7 @@ def test_given_an_epoch_timestamp_out_of_range_when_decoded_then_decode_error(va
     # GIVEN a payload timestamp no datetime can hold
     doc = sample(NODE_CREATED)
     doc["data"]["modifyTime"] = value
-    # WHEN decoded THEN a DecodeError naming the field (today: OverflowError / OSError escape)
+    # WHEN decoded THEN a DecodeError naming the field (regression: OverflowError / OSError escaped)
     error = decode_error(json.dumps(doc))
     assert error.location == "data.modifyTime"
 

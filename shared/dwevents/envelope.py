@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +36,8 @@ MAX_INPUT_BYTES = 32 * 1024 * 1024
 #: Deepest nesting accepted. Documented payloads nest fewer than 10 levels; a limit far above that keeps
 #: every later step (validation, hashing, logging, dumping) clear of Python's recursion limit.
 MAX_DEPTH = 64
+#: int_max_str_digits (3.10.7+; 0 = unlimited) in bits: str() of a larger int raises ValueError.
+_MAX_INT_BITS = int(getattr(sys, "get_int_max_str_digits", lambda: 0)() * 3.3219)
 
 Delivery = Literal["cloudevent", "rawdata", "fc-direct"]
 
@@ -149,17 +152,18 @@ def decode_batch(
     come back in place as :class:`DecodeError` with ``index`` set.
     """
     document = parse_json(raw)
-    _check_depth(document)
     if isinstance(document, list):
         if not document:
             raise DecodeError("empty batch: expected at least one event in the array")
         out: list[DataWorksEvent | DecodeError] = []
         for index, element in enumerate(document):
             try:
+                _check_depth(element, start=2, index=index)
                 out.append(_decode_document(element, index=index))
             except DecodeError as exc:
                 out.append(exc)
         return out
+    _check_depth(document)
     return [_decode_document(document, index=None)]
 
 
@@ -192,17 +196,23 @@ def parse_json(raw: bytes | bytearray | str | Mapping[str, Any] | list[Any]) -> 
         raise DecodeError(f"input is not acceptable JSON: {exc}") from None
 
 
-def _check_depth(document: Any) -> None:
-    """Refuse documents nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion to exhaust)."""
-    stack: list[tuple[Any, int]] = [(document, 1)]
+def _check_depth(document: Any, *, start: int = 1, index: int | None = None) -> None:
+    """Refuse documents nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion to exhaust).
+
+    Also refuses integers json.loads would refuse (more digits than ``sys.get_int_max_str_digits()``):
+    a parsed dict handed to decode() must meet the same limits as JSON text, or str()/repr()/json.dumps
+    of the value raise ValueError later (ids, error messages, the RawData hash, summary()).
+    """
+    stack: list[tuple[Any, int]] = [(document, start)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise DecodeError(f"input is nested too deeply (more than {MAX_DEPTH} levels)")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+            raise DecodeError(f"input is nested too deeply (more than {MAX_DEPTH} levels)", index=index)
+        for child in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif type(child) is int and _MAX_INT_BITS and child.bit_length() > _MAX_INT_BITS:
+                raise DecodeError("input holds an integer with too many digits to read", index=index)
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,6 +369,10 @@ def _decode_payload(
         ) from None
     except RecursionError:
         raise DecodeError("nested too deeply", location=where, index=index) from None
+    except (ArithmeticError, OSError, TypeError, ValueError) as exc:
+        # Defence in depth: a model validator raised something pydantic does not wrap.
+        reason = f"unreadable value ({type(exc).__name__}: {exc})"
+        raise DecodeError(reason, location=where, index=index) from None
 
 
 _FRIENDLY = {

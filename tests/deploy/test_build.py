@@ -5,6 +5,9 @@ Builds one regular (MonitorAlert) and one extension (NodeChange) function for th
 no PYTHON* variables) with only the artifact on ``sys.path``. When this host has no such interpreter, the
 wheels (``cpython-312`` extension modules) cannot load on the host's Python, so a variant built for the
 host's version is imported instead — same build code, other ``--python-version``.
+
+The project's ``config/`` directory reaches every function as ``/code/config/``: unit-tested on the copy step
+(cheap, no pip) and on a whole function tree assembled from a fake dependency set.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from dwevents.deploy.build import find_interpreter
+from dwevents.deploy.build import BUILD_INFO, BuildError, assemble, copy_config, find_interpreter
 from dwevents.deploy.syaml import load_syaml
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # the tests that run pip and build real trees
 
 ROOT = Path(__file__).resolve().parents[2]
 REGULAR, EXTENSION = "MonitorAlert", "NodeChange"
@@ -93,6 +96,7 @@ print(json.dumps({{
     return result
 
 
+@slow
 def test_trees_hold_function_package_and_the_right_dependencies(artifact: tuple[Path, str]) -> None:
     out, _ = artifact
     for category, extension in ((REGULAR, False), (EXTENSION, True)):
@@ -106,9 +110,13 @@ def test_trees_hold_function_package_and_the_right_dependencies(artifact: tuple[
         assert not (tree / "bin").exists()
         info = json.loads((tree / "BUILD-INFO.json").read_text())
         assert info["kind"] == ("extension" if extension else "regular")
+        shared = [p for p in sorted((ROOT / "config").rglob("*")) if p.is_file() and p.name != "README.md"]
+        assert info["config"] == [f"config/{p.relative_to(ROOT / 'config').as_posix()}" for p in shared]
+        assert not (tree / "config" / "README.md").exists()
         assert any(d.startswith("pydantic-") for d in info["distributions"])
 
 
+@slow
 def test_wheels_and_bytecode_are_for_the_runtime(artifact: tuple[Path, str], runtime_version: str) -> None:
     out, summary = artifact
     tag = "cpython-" + runtime_version.replace(".", "")
@@ -126,6 +134,7 @@ def test_wheels_and_bytecode_are_for_the_runtime(artifact: tuple[Path, str], run
         assert flags == 0b01, f"{pyc}: want hash-based, unchecked (flags {flags:#b})"
 
 
+@slow
 def test_handlers_import_with_only_the_artifact(importable: tuple[Path, str]) -> None:
     out, interpreter = importable
     regular = import_in_isolation(interpreter, out / REGULAR)
@@ -138,8 +147,9 @@ def test_handlers_import_with_only_the_artifact(importable: tuple[Path, str]) ->
     assert extension["sdk"] is True
 
 
+@slow
 def test_offline_without_the_wheels_fails_with_pips_reason(tmp_path: Path) -> None:
-    from dwevents.deploy.build import BuildError, install_dependencies
+    from dwevents.deploy.build import install_dependencies
 
     with pytest.raises(BuildError, match="pip could not install"):
         install_dependencies(["pydantic>=2.6,<3"], "3.12", tmp_path / "cache", offline_wheels=tmp_path)
@@ -147,7 +157,72 @@ def test_offline_without_the_wheels_fails_with_pips_reason(tmp_path: Path) -> No
 
 
 def test_a_wrong_target_python_is_refused() -> None:
-    from dwevents.deploy.build import BuildError
-
     with pytest.raises(BuildError, match=r"not 2\.7"):
         find_interpreter("2.7", explicit=sys.executable)
+
+
+# -- the shared config directory (cheap: no pip) -----------------------------------------------------
+
+
+def _config_tree(root: Path) -> Path:
+    config = root / "config"
+    (config / "policies").mkdir(parents=True)
+    (config / "dwevents.yaml").write_text("actions: {}\n")
+    (config / "policies" / "rules.yaml").write_text("rules: []\n")
+    (config / "README.md").write_text("docs, not shipped\n")
+    (config / "__pycache__").mkdir()
+    (config / "__pycache__" / "x.cpython-312.pyc").write_bytes(b"junk")
+    return config
+
+
+def test_copy_config_puts_the_project_config_under_code_config(tmp_path: Path) -> None:
+    config = _config_tree(tmp_path / "project")
+    dest = tmp_path / "out" / "NodeChange"
+    dest.mkdir(parents=True)
+    copied = copy_config(config, dest)
+    assert copied == ["config/dwevents.yaml", "config/policies/rules.yaml"]
+    assert (dest / "config" / "dwevents.yaml").read_text() == "actions: {}\n"  # /code/config/dwevents.yaml
+    assert not (dest / "config" / "README.md").exists() and not (dest / "config" / "__pycache__").exists()
+
+
+def test_copy_config_without_config_files_adds_nothing(tmp_path: Path) -> None:
+    dest = tmp_path / "fn"
+    dest.mkdir()
+    assert copy_config(None, dest) == [] and copy_config(tmp_path / "missing", dest) == []
+    only_docs = tmp_path / "config"
+    only_docs.mkdir()
+    (only_docs / "README.md").write_text("just the docs")
+    assert copy_config(only_docs, dest) == []
+    assert list(dest.iterdir()) == []
+
+
+def test_copy_config_refuses_to_merge_into_a_functions_own_config(tmp_path: Path) -> None:
+    config = _config_tree(tmp_path / "project")
+    dest = tmp_path / "fn"
+    (dest / "config").mkdir(parents=True)
+    with pytest.raises(BuildError, match="its own config/"):
+        copy_config(config, dest)
+
+
+def test_every_assembled_function_carries_the_config(tmp_path: Path) -> None:
+    """The whole assembly step with a stand-in dependency set: config/ sits beside index.py in each tree."""
+    config = _config_tree(tmp_path / "project")
+    deps = tmp_path / "deps"
+    (deps / "somedep").mkdir(parents=True)
+    (deps / "somedep" / "__init__.py").write_text("")
+    info = {"platforms": ["manylinux2014_x86_64"], "distributions": [], "bytecode": "none"}
+    (deps / ".complete.json").write_text(json.dumps(info))
+    for category in (REGULAR, EXTENSION):
+        dest = tmp_path / "out" / category
+        assemble(category, ROOT / "functions" / category, dest, deps, None, "3.12", category == EXTENSION,
+                 [], config)
+        assert (dest / "index.py").is_file() and (dest / "somedep").is_dir()
+        assert (dest / "config" / "dwevents.yaml").is_file(), category
+        assert json.loads((dest / BUILD_INFO).read_text())["config"] == ["config/dwevents.yaml",
+                                                                          "config/policies/rules.yaml"]
+
+
+def test_the_project_config_dir_is_documented_and_its_readme_never_shipped(tmp_path: Path) -> None:
+    readme = ROOT / "config" / "README.md"
+    assert readme.is_file() and "/code/config/" in readme.read_text(encoding="utf-8")
+    assert "config/README.md" not in copy_config(ROOT / "config", tmp_path)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dwevents.catalogue import specs_for_category
+from dwevents.catalogue import Level, specs_for_category
 from dwevents.deploy import bus
 from dwevents.local.cloud_api import CloudApiStandIn
 
+ROOT = Path(__file__).resolve().parents[2]
 AK, SECRET = "LTAI-test-deployer", "deployer-secret"
 BUS = "dw-openevent"
 REGION = "cn-hangzhou"
@@ -29,17 +30,22 @@ def pattern(category: str) -> dict[str, list[str]]:
 
 
 def write_syaml(path: Path, categories: dict[str, dict[str, list[str]]], *, prefix: str = "dwevents") -> Path:
-    """A small Serverless Devs 3.x file: one fc3 resource per category with an eventbridge trigger."""
+    """A small Serverless Devs 3.x file shaped like the real one: one fc3 resource per category, every
+    pattern declared once in ``vars.patterns``, and a trigger referring to it for tenant-level ones only."""
     lines = ["edition: 3.0.0", "name: dwevents", "vars:", f"  region: {REGION}", f"  prefix: {prefix}",
-             f"  eventBus: {BUS}", "resources:"]
-    for category, pat in categories.items():
+             f"  eventBus: {BUS}", "  patterns:"]
+    lines += [f"    {category}: '{json.dumps(pat)}'" for category, pat in categories.items()]
+    lines.append("resources:")
+    for category in categories:
         lines += [f"  {category}:", "    component: fc3", "    props:", "      region: ${vars.region}",
                   f"      functionName: ${{vars.prefix}}-{category.lower()}",
                   f"      code: ./functions/{category}",
-                  "      handler: index.handler", "      runtime: python3.12", "      triggers:",
-                  "        - triggerName: dataworks", "          triggerType: eventbridge",
-                  "          triggerConfig:", f"            eventRuleFilterPattern: '{json.dumps(pat)}'",
-                  "            eventSourceConfig: {eventSourceType: Default}"]
+                  "      handler: index.handler", "      runtime: python3.12"]
+        if bus.function_level(category) is Level.TENANT:
+            lines += ["      triggers:", "        - triggerName: dataworks",
+                      "          triggerType: eventbridge", "          triggerConfig:",
+                      f"            eventRuleFilterPattern: ${{vars.patterns.{category}}}",
+                      "            eventSourceConfig: {eventSourceType: Default}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -200,6 +206,28 @@ def test_tenant_level_functions_get_no_custom_bus_rule(cloud: CloudApiStandIn, t
     assert code == 0 and "nothing to do" in out
     assert out.count("tenant-level") == 3
     assert cloud.rules(BUS) == {} and cloud.rules("default") == {}
+
+
+def test_the_project_syaml_mirrors_its_workspace_level_vars_patterns(cloud: CloudApiStandIn,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the project's own s.yaml: patterns declared once in vars.patterns, triggers only on tenant-level
+    from dwevents.deploy.syaml import load_syaml
+
+    monkeypatch.delenv("DWEVENTS_PREFIX", raising=False)
+    declared = load_syaml(ROOT / "s.yaml", environ={})
+    # WHEN applying it (success-deploy passes --account-id ${config('AccountID')}, expanded by `s`)
+    code, out = cli(cloud, "apply", ROOT / "s.yaml", "--bus", BUS)
+    # THEN one rule per workspace-level function, with exactly its vars.patterns declaration
+    assert code == 0 and "applied 10 change(s)" in out, out
+    rules = cloud.rules(BUS)
+    for decl in declared.functions:
+        name = bus.rule_name(decl.name)
+        if decl.default_bus_trigger:
+            assert name not in rules and f"{decl.name}: tenant-level" in out
+        else:
+            declaration = declared.vars["patterns"][decl.category]
+            assert json.loads(rules[name].filter_pattern) == json.loads(declaration)
+    assert len(rules) == 10 and cloud.rules("default") == {}
 
 
 def test_a_same_named_rule_that_is_not_ours_is_a_conflict_left_alone(cloud: CloudApiStandIn,

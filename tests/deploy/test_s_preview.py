@@ -22,6 +22,7 @@ from dwevents.catalogue import CATEGORIES
 from dwevents.deploy.syaml import load_syaml
 
 ROOT = Path(__file__).resolve().parents[2]
+TENANT_LEVEL = {"ProjectChange", "ResourcesDownload", "ResourcesUpload"}
 DEPLOY_ENV = {
     "DWEVENTS_ROLE_ARN": "acs:ram::1234567890123456:role/dwevents-fc",
     "DWEVENTS_DLQ_ARN": "acs:mns:cn-hangzhou:1234567890123456:/queues/dwevents-dlq/messages",
@@ -85,10 +86,19 @@ def test_preview_renders_every_function(rendered: dict[str, Any]) -> None:
         assert props["functionName"].startswith("dwevents-"), name
         assert props["code"] == f"./.s/build/{name}"
         assert "${" not in json.dumps(props), f"{name}: unrendered expression"
-        pattern = json.loads(props["triggers"][0]["triggerConfig"]["eventRuleFilterPattern"])
-        assert all(t.split(":")[1] == name for t in pattern["type"])
+        if name in TENANT_LEVEL:  # ${vars.patterns.<name>} rendered into the trigger: the same JSON string
+            [trigger] = props["triggers"]
+            text = trigger["triggerConfig"]["eventRuleFilterPattern"]
+            assert text == rendered["vars"]["patterns"][name]
+            assert all(t.split(":")[1] == name for t in json.loads(text)["type"])
+        else:
+            assert "triggers" not in props, name
+    assert sorted(rendered["vars"]["patterns"]) == sorted(CATEGORIES)
     environment = resources["NodeChange"]["props"]["environmentVariables"]
     assert environment["DWEVENTS_EXTENSION_CODE"] == "ext-code-from-env"
+    # `s preview` leaves ${config('AccountID')} for `s deploy` to expand from the `access` credential
+    [post] = rendered["actions"]["success-deploy"]
+    assert post["run"].endswith("--account-id ${config('AccountID')}")
 
 
 def test_load_syaml_renders_exactly_like_s(rendered: dict[str, Any]) -> None:
@@ -99,6 +109,10 @@ def test_load_syaml_renders_exactly_like_s(rendered: dict[str, Any]) -> None:
     for name in theirs:
         assert ours[name] == theirs[name], name
     assert declared.vars == rendered["vars"]
+    assert declared.actions == rendered["actions"]
+    for decl in declared.functions:  # every function's pattern is the one vars declaration `s` renders
+        assert decl.pattern == json.loads(rendered["vars"]["patterns"][decl.category]), decl.resource
+        assert decl.default_bus_trigger is ("triggers" in rendered["resources"][decl.resource]["props"])
 
 
 def test_preview_refuses_missing_required_variables(tmp_path: Path) -> None:

@@ -13,15 +13,17 @@ from typing import Any
 import pytest
 import yaml
 
-from dwevents.catalogue import CATALOGUE, CATEGORIES, specs_for_category
+from dwevents.catalogue import CATALOGUE, CATEGORIES, Level, specs_for_category
 from dwevents.deploy.syaml import (
     DATAWORKS_SOURCE,
     SYamlError,
     check,
     expected_pattern,
+    expected_patterns,
     load_syaml,
     pattern_json,
     sync,
+    sync_text,
 )
 from dwevents.local.pattern import compile_pattern
 
@@ -32,6 +34,7 @@ SECRETISH = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_?KEY|PRIVATE|CREDEN
                        re.IGNORECASE)
 ENV_REF = re.compile(r"""^\$\{env\(\s*['"][A-Za-z_][A-Za-z0-9_]*['"]\s*(,\s*['"]['"]\s*)?\)\}$""")
 VARS_REF = re.compile(r"^\$\{vars\.([A-Za-z0-9_]+)\}$")
+TENANT = {c for c in CATEGORIES if all(s.level is Level.TENANT for s in specs_for_category(c))}
 
 
 @pytest.fixture(scope="module")
@@ -60,18 +63,39 @@ def test_every_catalogue_type_reaches_exactly_one_function(declared: Any) -> Non
         assert hits == [spec.category], f"{spec.type} reaches {hits}"
 
 
-def test_patterns_are_json_strings_naming_only_known_types(raw: dict[str, Any]) -> None:
+def test_vars_patterns_declare_each_function_once_as_json_naming_known_types(raw: dict[str, Any]) -> None:
     known = {spec.type for spec in CATALOGUE}
-    for name, resource in raw["resources"].items():
-        triggers = [t for t in resource["props"]["triggers"] if t["triggerType"] == "eventbridge"]
-        assert len(triggers) == 1, name
-        text = triggers[0]["triggerConfig"]["eventRuleFilterPattern"]
-        assert isinstance(text, str), f"{name}: the fc3 schema wants a JSON *string*"
+    patterns = raw["vars"]["patterns"]
+    assert list(patterns) == list(CATEGORIES)  # one declaration per category, catalogue order
+    for category, text in patterns.items():
+        assert isinstance(text, str), f"{category}: the fc3 schema wants a JSON *string*"
         pattern = json.loads(text)
-        assert set(pattern) == {"source", "type"}, name
-        assert pattern["source"] == [DATAWORKS_SOURCE], name
-        assert set(pattern["type"]) <= known, f"{name}: unknown {set(pattern['type']) - known}"
-        assert text == pattern_json(expected_pattern(name)), f"{name}: stale; run dwevents.deploy.syaml sync"
+        assert set(pattern) == {"source", "type"}, category
+        assert pattern["source"] == [DATAWORKS_SOURCE], category
+        assert set(pattern["type"]) <= known, f"{category}: unknown {set(pattern['type']) - known}"
+        assert text == pattern_json(expected_pattern(category)), f"{category}: stale; run syaml sync"
+    assert patterns == expected_patterns()
+
+
+def test_only_tenant_level_functions_have_a_default_bus_trigger_and_it_is_the_vars_declaration(
+        raw: dict[str, Any], declared: Any) -> None:
+    assert {"ProjectChange", "ResourcesDownload", "ResourcesUpload"} == TENANT
+    for decl in declared.functions:
+        raw_triggers = raw["resources"][decl.resource]["props"].get("triggers") or []
+        assert decl.tenant_level is (decl.category in TENANT)
+        if decl.category in TENANT:
+            assert decl.default_bus_trigger, decl.resource
+            [trigger] = raw_triggers
+            assert trigger["triggerType"] == "eventbridge"
+            assert trigger["triggerConfig"]["eventSourceConfig"]["eventSourceType"] == "Default"
+            # the trigger's pattern IS the vars declaration, not a copy of it
+            assert trigger["triggerConfig"]["eventRuleFilterPattern"] == f"${{vars.patterns.{decl.category}}}"
+        else:
+            assert not decl.default_bus_trigger and decl.trigger_name is None, decl.resource
+            assert raw_triggers == [], f"{decl.resource}: workspace-level events never reach the default bus"
+        assert decl.pattern_origin == f"vars.patterns.{decl.category}"
+        assert decl.pattern == json.loads(raw["vars"]["patterns"][decl.category])
+    assert sum(decl.default_bus_trigger for decl in declared.functions) == 3  # the default bus holds <= 10
 
 
 def test_check_finds_no_problem(declared: Any) -> None:
@@ -105,18 +129,20 @@ def test_extension_functions_are_sync_and_regular_ones_async_with_a_dlq(declared
         extension = any(spec.is_extension for spec in specs_for_category(decl.category))
         assert decl.is_extension is extension
         assert decl.runtime in ("python3.10", "python3.12")
-        config = decl.triggers[0]["triggerConfig"]
-        assert config["eventSourceConfig"]["eventSourceType"] == "Default"
-        delivery = config["eventSinkConfig"]["deliveryOption"]
-        assert delivery == {"mode": "event-driven", "eventSchema": "CloudEvents"}
-        assert config["triggerEnable"] is True
+        if decl.default_bus_trigger:
+            config = decl.triggers[0]["triggerConfig"]
+            assert config["eventSourceConfig"]["eventSourceType"] == "Default"
+            delivery = config["eventSinkConfig"]["deliveryOption"]
+            assert delivery == {"mode": "event-driven", "eventSchema": "CloudEvents"}
+            assert config["triggerEnable"] is True
+            assert decl.async_invocation is (not extension), decl.category
+        else:
+            assert decl.async_invocation is None
         if extension:
-            assert decl.async_invocation is False, decl.category
             assert decl.timeout is not None and decl.timeout >= 60
             assert "DWEVENTS_EXTENSION_CODE" in decl.environment
             assert "asyncInvokeConfig" not in decl.props
         else:
-            assert decl.async_invocation is True, decl.category
             dlq = decl.props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"]
             assert dlq == "${env('DWEVENTS_DLQ_ARN')}"  # unresolved here: environ={}
             assert "DWEVENTS_EXTENSION_CODE" not in decl.environment
@@ -129,9 +155,9 @@ def test_actions_build_before_and_mirror_rules_after_deploy(raw: dict[str, Any])
     pre = [step["run"] for step in raw["actions"]["pre-deploy"]]
     post = [step["run"] for step in raw["actions"]["success-deploy"]]
     assert any(cmd.startswith("python3 -m dwevents.deploy.build") and "--out .s/build" in cmd for cmd in pre)
-    assert "python3 -m dwevents.deploy.bus apply --syaml s.yaml" in post
+    assert "python3 -m dwevents.deploy.bus apply --syaml s.yaml --account-id ${config('AccountID')}" in post
     for name in ("region", "eventBus", "extensionCode", "redisUrl", "roleArn", "dlqArn", "allowedAccounts",
-                 "webhookUrl", "webhookSecret"):
+                 "webhookUrl", "webhookSecret", "patterns"):
         assert name in raw["vars"], name
 
 
@@ -168,6 +194,7 @@ def test_no_literal_secrets(raw: dict[str, Any]) -> None:
     text = SYAML.read_text(encoding="utf-8")
     assert not re.search(r"LTAI[0-9A-Za-z]{12,}", text), "an AccessKey id in s.yaml"
     assert not re.search(r"rediss?://[^$'\s]*:[^$'\s@]+@", text.replace("<password>", "")), "a Redis password"
+    assert not re.search(r"(?<![0-9])[0-9]{16}(?![0-9])", text), "an account id: use ${config('AccountID')}"
 
 
 # -- the reader itself ---------------------------------------------------------------------------
@@ -261,20 +288,149 @@ def test_bad_files_raise_syaml_error(tmp_path: Path) -> None:
 """)
     with pytest.raises(SYamlError, match="not JSON"):
         load_syaml(tmp_path / "s.yaml")
+    (tmp_path / "s.yaml").write_text("""vars:
+  patterns: {A: '{"source": '}
+resources:
+  A: {component: fc3, props: {code: ./A}}
+""")
+    with pytest.raises(SYamlError, match=r"vars\.patterns\.A is not JSON"):
+        load_syaml(tmp_path / "s.yaml")
+
+
+def test_pattern_comes_from_the_trigger_or_else_from_vars_patterns(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("""
+vars:
+  patterns:
+    Tenant: '{"source":["acs.dataworks"],"type":["t"]}'
+    Workspace: '{"source":["acs.dataworks"],"type":["w"]}'
+    Inline: '{"source":["acs.dataworks"],"type":["declared"]}'
+resources:
+  Tenant:
+    component: fc3
+    props:
+      code: ./.s/build/Tenant
+      triggers:
+        - {triggerName: oss, triggerType: oss, triggerConfig: {events: [x]}}
+        - triggerName: dw
+          triggerType: eventbridge
+          triggerConfig:
+            eventRuleFilterPattern: ${vars.patterns.Tenant}
+            eventSourceConfig: {eventSourceType: Default}
+  Workspace:
+    component: fc3
+    props: {code: ./.s/build/Workspace}
+  Inline:
+    component: fc3
+    props:
+      code: ./.s/build/Inline
+      triggers:
+        - triggerName: mns
+          triggerType: eventbridge
+          triggerConfig: {eventRuleFilterPattern: '{"x":["mns"]}', eventSourceConfig: {eventSourceType: MNS}}
+        - triggerName: dw
+          triggerType: eventbridge
+          triggerConfig: {eventRuleFilterPattern: '{"source":["acs.dataworks"],"type":["inline"]}'}
+  Nothing:
+    component: fc3
+    props: {code: ./.s/build/Nothing}
+""")
+    declared = load_syaml(tmp_path / "s.yaml", environ={})
+    tenant, workspace, inline, nothing = declared.functions
+    assert tenant.default_bus_trigger and tenant.trigger_name == "dw"
+    assert tenant.pattern == {"source": ["acs.dataworks"], "type": ["t"]}
+    assert tenant.pattern_origin == "vars.patterns.Tenant"
+    assert not workspace.default_bus_trigger and workspace.trigger_name is None
+    assert workspace.pattern == {"source": ["acs.dataworks"], "type": ["w"]}
+    assert workspace.pattern_origin == "vars.patterns.Workspace"
+    # an MNS-sourced eventbridge trigger is not a default-bus rule; the inline default-bus one wins over vars
+    assert inline.trigger_name == "dw" and inline.pattern["type"] == ["inline"]
+    assert inline.pattern_origin == "trigger"
+    assert nothing.pattern == {} and nothing.pattern_origin is None and not nothing.default_bus_trigger
+
+
+def _variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = SYAML.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_wants_triggers_exactly_on_tenant_level_functions_and_pointing_at_vars(tmp_path: Path) -> None:
+    literal = pattern_json(expected_pattern("ProjectChange"))
+    trigger = """      code: ./.s/build/NodeChange
+      triggers:
+        - triggerName: dataworks
+          triggerType: eventbridge
+          triggerConfig:
+            <<: *sync_trigger
+            eventRuleFilterPattern: ${vars.patterns.NodeChange}
+"""
+    path = _variant(
+        tmp_path,
+        ("      code: ./.s/build/NodeChange\n", trigger),
+        ("eventRuleFilterPattern: ${vars.patterns.ProjectChange}", f"eventRuleFilterPattern: '{literal}'"),
+        ("""      code: ./.s/build/ResourcesUpload
+      triggers:
+        - triggerName: dataworks
+          triggerType: eventbridge
+          qualifier: LATEST
+          triggerConfig:
+            <<: *sync_trigger
+            eventRuleFilterPattern: ${vars.patterns.ResourcesUpload}
+""", "      code: ./.s/build/ResourcesUpload\n"),
+    )
+    problems = check(load_syaml(path, environ={}))
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("NodeChange: workspace-level events never reach the default bus")
+    assert problems[1].startswith("ProjectChange: trigger 'dataworks' must use eventRuleFilterPattern: "
+                                  "${vars.patterns.ProjectChange}")
+    assert problems[2].startswith("ResourcesUpload: tenant-level, so it needs an fc3 eventbridge trigger")
+    done = subprocess.run([sys.executable, "-m", "dwevents.deploy.syaml", "check", str(path)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and "13 functions, 3 problems" in done.stdout
 
 
 def test_sync_rewrites_a_stale_pattern_keeping_the_rest(tmp_path: Path) -> None:
-    copy = tmp_path / "s.yaml"
     original = SYAML.read_text(encoding="utf-8")
-    stale = original.replace('"dataworks:MonitorAlert:WorkbenchMonitorAlert"',
-                             '"dataworks:MonitorAlert:WorkbenchMonitorAlert","dataworks:MonitorAlert:Gone"')
-    assert stale != original
-    copy.write_text(stale, encoding="utf-8")
+    copy = _variant(tmp_path, ('"dataworks:MonitorAlert:WorkbenchMonitorAlert"',
+                               '"dataworks:MonitorAlert:WorkbenchMonitorAlert","dataworks:MonitorAlert:Gone"'))
     problems = check(load_syaml(copy, environ={}))
-    assert problems == ["MonitorAlert: pattern names types not of MonitorAlert: dataworks:MonitorAlert:Gone"]
+    assert problems == ["vars.patterns.MonitorAlert: pattern names types not of MonitorAlert: "
+                        "dataworks:MonitorAlert:Gone"]
     assert sync(copy) == ["MonitorAlert"]
     assert copy.read_text(encoding="utf-8") == original
     assert sync(copy) == []
+
+
+def test_sync_adds_missing_entries_drops_unknown_ones_and_keeps_comments(tmp_path: Path) -> None:
+    original = SYAML.read_text(encoding="utf-8")
+    upload = f"    ResourcesUpload: '{expected_patterns()['ResourcesUpload']}'\n"
+    comment = "    # a comment inside the block\n"
+    copy = _variant(tmp_path, (upload, comment + "    Retired: '{\"source\":[\"x\"]}'\n"))
+    problems = check(load_syaml(copy, environ={}))
+    assert "vars.patterns.Retired: not a catalogue category" in problems
+    assert "vars.patterns.ResourcesUpload: missing" in problems
+    assert sorted(sync(copy)) == ["ResourcesUpload", "Retired"]
+    assert copy.read_text(encoding="utf-8") == original.replace(upload, comment + upload)
+    assert check(load_syaml(copy, environ={})) == []
+
+
+def test_sync_creates_the_block_when_vars_has_none(tmp_path: Path) -> None:
+    text = SYAML.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    head = lines.index("  patterns:\n")
+    without = "".join(lines[:head] + lines[head + 1 + len(CATEGORIES):])
+    assert "vars.patterns" in without  # the comments that explain it stay
+    restored, changed = sync_text(without)
+    assert changed == list(CATEGORIES)
+    assert restored == text
+    assert "vars.patterns: missing" in check(load_syaml(_variant(tmp_path, ("".join(
+        lines[head:head + 1 + len(CATEGORIES)]), "")), environ={}))[0]
+    with pytest.raises(SYamlError, match="no top-level `vars:`"):
+        sync_text("resources: {}\n")
 
 
 def test_load_is_fast() -> None:

@@ -1,10 +1,14 @@
 """Build each function's code directory for FC 3.0 without Docker: the tree ``s deploy`` uploads.
 
 ``python -m dwevents.deploy.build [--syaml s.yaml] [--out .s/build] [--python-version 3.12]
-[--offline-wheels DIR] [--only NodeChange,MonitorAlert]`` (``pre-deploy`` in s.yaml runs it).
+[--offline-wheels DIR] [--only NodeChange,MonitorAlert] [--config-dir config]`` (``pre-deploy`` in s.yaml
+runs it).
 
-Each ``<out>/<Category>/`` gets the function's own files (``functions/<Category>/``), the ``dwevents``
-package (without ``deploy``, which never runs in FC) and its dependencies, installed flat at the top so
+Each ``<out>/<Category>/`` gets the function's own files (``functions/<Category>/``), the project's shared
+configuration (a top-level ``config/`` directory beside s.yaml, when there is one, copied to ``config/`` so
+that ``DWEVENTS_CONFIG=/code/config/dwevents.yaml`` works in every function; its README.md stays behind),
+the ``dwevents`` package (without ``deploy``, which never runs in FC) and its dependencies, installed flat at
+the top so
 FC's ``/code`` on ``sys.path`` finds them (no PYTHONPATH, no layer, no ``.fcignore``: nothing in the tree
 is there by accident). Dependencies are what ``pip install --target --platform manylinux… --implementation
 cp --python-version <runtime's> --only-binary=:all:`` resolves for the project's own requirements: the
@@ -45,6 +49,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path(".s/build")
 BUILD_INFO = "BUILD-INFO.json"
+#: The project's shared configuration directory (beside s.yaml), and its name in each function's /code.
+CONFIG_DIR = "config"
+#: Files of ``config/`` that document the directory and are not shipped.
+CONFIG_DOCS = frozenset({"README.md"})
 DEFAULT_PYTHON_VERSION = "3.12"
 BASE_PLATFORM = "manylinux2014_x86_64"
 #: glibc of the Debian each FC Python runtime runs on (3.12: Debian 11; 3.10/3.9: Debian 10; 3.6: Debian 9).
@@ -279,15 +287,42 @@ def _package_ignore(package_root: Path) -> Callable[[str, list[str]], set[str]]:
     return ignore
 
 
+def copy_config(config_dir: Path | None, dest: Path) -> list[str]:
+    """Copy the project's ``config/`` into the function tree ``dest`` as ``dest/config/`` (``/code/config/``
+    in FC); → the copied files, relative to ``dest``. Nothing happens when ``config_dir`` is None, missing,
+    or holds only its README; a ``config`` the function already has is an error, not a silent merge."""
+    if config_dir is None or not config_dir.is_dir():
+        return []
+    junk = shutil.ignore_patterns(*_JUNK)
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = set(junk(directory, names))
+        if Path(directory) == config_dir:
+            skipped |= CONFIG_DOCS & set(names)
+        return skipped
+
+    target = dest / CONFIG_DIR
+    if target.exists():
+        raise BuildError(f"{dest.name}: the function has its own {CONFIG_DIR}/, which the project's "
+                         f"{config_dir} would overwrite; move those files into {config_dir}")
+    shutil.copytree(config_dir, target, ignore=ignore)
+    files = sorted(str(path.relative_to(dest).as_posix()) for path in target.rglob("*") if path.is_file())
+    if not files:
+        shutil.rmtree(target)
+    return files
+
+
 def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path, interpreter: str | None,
-             python_version: str, extension: bool, requirements: Sequence[str]) -> None:
-    """One function's tree: its own files, dwevents, then the (already compiled) dependency set."""
+             python_version: str, extension: bool, requirements: Sequence[str],
+             config_dir: Path | None = None) -> None:
+    """One function's tree: its own files, the shared config, dwevents, then the (compiled) dependencies."""
     import dwevents
 
     package_root = Path(dwevents.__file__).resolve().parent
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(function_dir, dest, ignore=shutil.ignore_patterns(*_JUNK, "tests"))
     own = [dest / name for name in os.listdir(dest)]
+    config_files = copy_config(config_dir, dest)
     shutil.copytree(package_root, dest / "dwevents", ignore=_package_ignore(package_root))
     for entry in deps_dir.iterdir():
         if entry.name == _COMPLETE:
@@ -309,6 +344,7 @@ def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path, inte
         "platforms": deps_info["platforms"],
         "requirements": list(requirements),
         "distributions": deps_info["distributions"],
+        "config": config_files,
         "bytecode": _bytecode_label(python_version, interpreter, deps_info["bytecode"]),
         "dwevents": getattr(dwevents, "__version__", "?"),
     }, indent=2) + "\n")
@@ -323,8 +359,11 @@ def _bytecode_label(python_version: str, interpreter: str | None, deps_bytecode:
 def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
           functions_dir: Path | None = None, only: Sequence[str] = (), python_version: str | None = None,
           offline_wheels: Path | None = None, target_python: str | None = None, redis: bool = True,
-          compile_bytecode: bool = True, cache_dir: Path | None = None, refresh: bool = False) -> BuildResult:
-    """Build the code directory of every function (or of ``only``); see the module docstring."""
+          compile_bytecode: bool = True, cache_dir: Path | None = None, refresh: bool = False,
+          config_dir: Path | None = None) -> BuildResult:
+    """Build the code directory of every function (or of ``only``); see the module docstring.
+
+    ``config_dir`` defaults to ``config/`` beside s.yaml (copied into every function when it exists)."""
     from dwevents.catalogue import CATEGORIES, specs_for_category
 
     started = time.monotonic()
@@ -332,6 +371,7 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
     out = (out or root / DEFAULT_OUT).resolve()
     functions_dir = (functions_dir or root / "functions").resolve()
     cache_dir = (cache_dir or out / ".deps").resolve()
+    config_dir = (config_dir or root / CONFIG_DIR).resolve()
 
     runtimes: dict[str, str] = {}
     elsewhere: list[str] = []
@@ -382,7 +422,8 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
         if not (function_dir / "index.py").is_file():
             raise BuildError(f"{function_dir}/index.py is missing")
         dest = out / category
-        assemble(category, function_dir, dest, deps[key], interpreter, version, extension, requirements)
+        assemble(category, function_dir, dest, deps[key], interpreter, version, extension, requirements,
+                 config_dir)
         size, files = _tree_size(dest)
         result.functions.append(FunctionBuild(
             category=category, path=dest, extension=extension, python_version=version, size_bytes=size,
@@ -412,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="project file: functions, runtimes, code paths (default s.yaml)")
     parser.add_argument("--out", type=Path, help="output root (default .s/build beside s.yaml)")
     parser.add_argument("--functions-dir", type=Path, help="default functions/ beside s.yaml")
+    parser.add_argument("--config-dir", type=Path,
+                        help="copied into every function as config/ (default: config/ beside s.yaml)")
     parser.add_argument("--only", default="", help="comma-separated categories (default: all)")
     parser.add_argument("--python-version", help="override the runtimes' version, e.g. 3.10")
     parser.add_argument("--offline-wheels", type=Path, help="install only from this wheel directory")
@@ -427,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        only=[c for c in args.only.split(",") if c], python_version=args.python_version,
                        offline_wheels=args.offline_wheels, target_python=args.target_python,
                        redis=not args.no_redis, compile_bytecode=not args.no_compile,
-                       cache_dir=args.cache_dir, refresh=args.refresh)
+                       cache_dir=args.cache_dir, refresh=args.refresh, config_dir=args.config_dir)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

@@ -291,7 +291,7 @@ def desired_rules(functions: Iterable[FunctionRef], options: TargetOptions
             skipped.append((fn.name, "tenant-level: its events arrive on the default bus (s.yaml trigger)"))
             continue
         if not fn.pattern:
-            skipped.append((fn.name, "no eventbridge trigger pattern in s.yaml to mirror"))
+            skipped.append((fn.name, "no pattern in s.yaml (vars.patterns) to mirror"))
             continue
         description = (f"{MARKER} stack={options.stack}; DataWorks workspace events ({fn.category}) "
                        f"to FC function {fn.name}")

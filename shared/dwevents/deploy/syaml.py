@@ -303,9 +303,10 @@ def _function(resource: str, props: dict[str, Any], raw_props: Mapping[str, Any]
         config = trigger.get("triggerConfig") or {}
         raw = config.get("eventRuleFilterPattern")
         if raw:
-            pattern = _parse_pattern(raw, f"resource {resource}: eventRuleFilterPattern")
             raw_config = (raw_triggers[index].get("triggerConfig") or {}) if index < len(raw_triggers) else {}
             origin = _vars_reference(raw_config.get("eventRuleFilterPattern")) or "trigger"
+            if not (isinstance(raw, str) and _EXPR.fullmatch(raw)):  # else: refers to nothing, no pattern
+                pattern = _parse_pattern(raw, f"resource {resource}: eventRuleFilterPattern")
         if "asyncInvocationType" in config:
             async_invocation = bool(config["asyncInvocationType"])
     elif patterns.get(category):
@@ -380,8 +381,8 @@ def load_syaml(path: str | os.PathLike[str] = "s.yaml", environ: Mapping[str, st
         resources[name] = rendered_resource
         component = str(rendered_resource.get("component") or "")
         if component.split("@", 1)[0] == FC3_COMPONENT:
-            raw_props = _apply_extend(name, resource, raw_templates) if isinstance(raw_templates, dict) else {}
-            functions.append(_function(name, rendered_resource["props"], raw_props or {}, patterns or {}))
+            raw_props = _apply_extend(name, resource, raw_templates)
+            functions.append(_function(name, rendered_resource["props"], raw_props, patterns or {}))
     rendered_document = {**document, "vars": variables, "template": templates, "resources": resources}
     rendered_document["actions"] = renderer.render(document.get("actions") or {})
     return SYaml(
@@ -488,11 +489,11 @@ def check(syaml: SYaml) -> list[str]:
             problems.append(f"{decl.resource}: tenant-level, so it needs an fc3 eventbridge trigger "
                             f"(eventSourceType {DEFAULT_SOURCE_TYPE}): its events arrive on the default bus")
         if not decl.tenant_level and decl.default_bus_trigger:
-            problems.append(f"{decl.resource}: workspace-level events never reach the default bus; drop trigger "
-                            f"{decl.trigger_name!r} (the custom-bus rule comes from {reference})")
+            problems.append(f"{decl.resource}: workspace-level events never reach the default bus; drop "
+                            f"trigger {decl.trigger_name!r} (the custom-bus rule comes from {reference})")
         if decl.default_bus_trigger and decl.pattern_origin != reference:
-            problems.append(f"{decl.resource}: trigger {decl.trigger_name!r} must use eventRuleFilterPattern: "
-                            f"${{{reference}}}, the one declaration of its pattern")
+            problems.append(f"{decl.resource}: trigger {decl.trigger_name!r} must use "
+                            f"eventRuleFilterPattern: ${{{reference}}}, the one declaration of its pattern")
         if not decl.pattern:
             problems.append(f"{decl.resource}: no pattern ({reference})")
             continue
@@ -550,6 +551,9 @@ def sync_text(text: str) -> tuple[str, list[str]]:
     newline = "\r\n" if "\r\n" in text else "\n"
     if head is None:
         last = max((i for i in members), default=vars_at)
+        while last + 1 < vars_end and lines[last + 1].strip().startswith("#") \
+                and _indent(lines[last + 1]) >= member_indent:
+            last += 1  # comments indented like the vars belong to them (they may introduce the block)
         block = [f"{' ' * member_indent}{PATTERNS_VAR}:{newline}"]
         block += [f"{' ' * member_indent * 2}{c}: {_yaml_quote(v)}{newline}" for c, v in wanted.items()]
         if not lines[last].endswith(("\n", "\r")):
@@ -557,7 +561,8 @@ def sync_text(text: str) -> tuple[str, list[str]]:
         lines[last + 1:last + 1] = block
         return "".join(lines), list(wanted)
     block_end = head + 1
-    while block_end < vars_end and (not lines[block_end].strip() or _indent(lines[block_end]) > member_indent):
+    while block_end < vars_end and (not lines[block_end].strip()
+                                    or _indent(lines[block_end]) > member_indent):
         block_end += 1
     while block_end > head + 1 and not _is_content(lines[block_end - 1]):
         block_end -= 1  # trailing blank and comment lines belong to what follows
