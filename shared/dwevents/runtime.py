@@ -139,6 +139,24 @@ def needs_verdict(event: DataWorksEvent) -> bool:
     return spec is not None and spec.kind is not Kind.REGULAR
 
 
+#: Categories whose extension points can also arrive FC-direct, answered by the return value (no code needed).
+_FC_DIRECT_CATEGORIES = frozenset({"ResourcesDownload", "ResourcesUpload"})
+
+
+def _missing_extension_code(category: str) -> None:
+    """No extension code: the OpenAPI replies cannot be sent. Fail the cold start, naming the key."""
+    from dwevents.errors import ConfigError
+
+    message = (
+        "an extension code is required to answer extension points "
+        "(the code shown on DataWorks Open Platform > Extensions)"
+    )
+    if category in _FC_DIRECT_CATEGORIES:
+        logger.warning("%s: %s; only FC-direct messages can be answered", category, message)
+        return
+    raise ConfigError(message, key="extension.code", source="$DWEVENTS_EXTENSION_CODE")
+
+
 class FunctionApp:
     """The FC function for one DataWorks category. ``handler`` and ``initialize`` are FC's entry points."""
 
@@ -370,6 +388,8 @@ class FunctionApp:
                 from dwevents.extension import ExtensionService
 
                 self.extension = ExtensionService(settings.extension, environ=self.environ)
+                if not settings.extension.code:
+                    _missing_extension_code(self.category)
             if not self.router.has_default:
                 self.router.default(self.default_action)
             self._ready = True
