@@ -49,6 +49,7 @@ class LocalFunction:
     meta: FunctionMeta
     pattern: EventPattern | None
     environment: dict[str, str]
+    runtime: str = "python3.12"
     module: ModuleType | None = None
     initialized: bool = False
 
@@ -129,7 +130,7 @@ class LocalBus:
                 initializer=decl.initializer,
             )
             self.functions.append(
-                LocalFunction(decl.name, decl.category, code_dir, meta, pattern, environment)
+                LocalFunction(decl.name, decl.category, code_dir, meta, pattern, environment, decl.runtime)
             )
         wants_standin = (
             use_standin if use_standin is not None else not self.environ.get(env.DATAWORKS_ENDPOINT)
@@ -237,7 +238,9 @@ class LocalBus:
     def _invoke(self, fn: LocalFunction, payload: bytes, reports: list[EventReport]) -> None:
         with self._function_env(fn):
             module = fn.load()
-            context = local_context(fn.meta, account_id=self.environ.get(env.FC_ACCOUNT_ID) or SAMPLE_ACCOUNT)
+            context = local_context(
+                fn.meta, account_id=self.environ.get(env.FC_ACCOUNT_ID) or SAMPLE_ACCOUNT, runtime=fn.runtime
+            )
             if not fn.initialized and hasattr(module, "initialize"):
                 module.initialize(context)
                 fn.initialized = True

@@ -53,11 +53,19 @@ class LocalContext:
 
 
 def local_context(
-    function: FunctionMeta, *, region: str | None = None, account_id: str | None = None
+    function: FunctionMeta,
+    *,
+    region: str | None = None,
+    account_id: str | None = None,
+    runtime: str = "python3.12",
 ) -> LocalContext:
+    """The context FC would pass. python3.12 has no ``credentials`` (the handler reads the
+    ``ALIBABA_CLOUD_*`` variables, as there); older runtimes carry the role's keys in the context."""
     key_id = os.environ.get(env.ACCESS_KEY_ID)
     secret = os.environ.get(env.ACCESS_KEY_SECRET)
-    creds = Credentials(key_id, secret, os.environ.get(env.SECURITY_TOKEN, "")) if key_id and secret else None
+    creds = None
+    if key_id and secret and runtime not in ("python3.12", "python3.13"):
+        creds = Credentials(key_id, secret, os.environ.get(env.SECURITY_TOKEN, ""))
     return LocalContext(
         function=function,
         region=region or os.environ.get(env.FC_REGION) or os.environ.get(env.CLOUD_REGION) or "cn-hangzhou",
