@@ -495,12 +495,6 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: default_action raises DeliveryError AFTER the verdict was sent, so the idempotency claim "
-    "is released and EventBridge's retry decides and sends the verdict again instead of re-sending "
-    "the stored one",
-)
 def test_given_a_failing_notification_on_an_extension_point_when_retried_then_not_decided_again(
     standin: DataWorksApiStandIn,
     make_app: Callable[..., FunctionApp],

@@ -260,12 +260,6 @@ def test_given_a_file_that_is_not_a_rules_mapping_when_loaded_then_config_error_
     assert expected in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an impossible unquoted YAML date (2026-02-30) makes yaml.safe_load "
-    "raise a bare ValueError ('day is out of range for month') that escapes from_yaml: no file, "
-    "no line, no rule",
-)
 def test_given_an_impossible_unquoted_date_when_loaded_then_config_error_not_a_bare_value_error() -> None:
     text = "rules:\n  - name: xmas\n    events: [deploy-file]\n    check: {freeze: {dates: [2026-02-30]}}\n"
     with pytest.raises(ConfigError, match=r"frozen\.yaml"):
@@ -762,11 +756,6 @@ def test_given_tip_placeholders_when_the_rule_fails_then_they_are_filled_or_left
     assert eng.evaluate(event(DOWNLOAD), offline()).tip == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a {data.<field>} placeholder the event lacks renders as 'None' "
-    "instead of staying visible like other unknown placeholders",
-)
 def test_given_a_data_placeholder_the_event_lacks_when_the_rule_fails_then_it_stays_visible() -> None:
     eng = engine(
         rule(
@@ -955,11 +944,6 @@ def test_given_one_enricher_when_the_detail_is_needed_twice_then_it_is_fetched_o
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CompiledRule.applies compares the raw data.eventCode with the "
-    "normalised rule events, so a case variant seen in the wild ('start-dijob') escapes every rule",
-)
 def test_given_an_event_code_case_variant_when_evaluated_then_the_rule_still_applies() -> None:
     ev = event(START_DI, eventCode="start-dijob")
     assert ev.spec is not None and ev.spec.event_code == "start-diJob"
@@ -967,11 +951,6 @@ def test_given_an_event_code_case_variant_when_evaluated_then_the_rule_still_app
     assert eng.evaluate(ev, offline()).result is CheckResult.FAIL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the BatchUpdateDataQualityRules sample carries eventCode "
-    "update-data-quality-rule; a rule on batch-update-data-quality-rules never applies to its type",
-)
 def test_given_the_batch_update_sample_when_a_rule_names_its_type_code_then_it_applies() -> None:
     ev = event("DqcCheck/batch-update-data-quality-rules")
     assert ev.spec is not None and ev.spec.event_code == "batch-update-data-quality-rules"

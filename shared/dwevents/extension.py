@@ -117,7 +117,10 @@ class ExtensionService:
 
     def _deadline(self, invocation: Invocation) -> float:
         now = time.monotonic()
-        by_context = invocation.deadline - self.config.deadline_margin_ms / 1000.0
+        # The margin never takes more than a quarter of the function's timeout: a short timeout still
+        # leaves time to decide and answer.
+        margin = min(self.config.deadline_margin_ms / 1000.0, invocation.timeout_s * 0.25)
+        by_context = invocation.deadline - margin
         return max(now, min(by_context, now + self.config.max_decision_ms / 1000.0))
 
     def decide(

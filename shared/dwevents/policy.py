@@ -52,6 +52,17 @@ _FIXED_ZONES = {"Asia/Shanghai": 8, "Asia/Hong_Kong": 8, "Asia/Singapore": 8, "A
 # ============================================================================================
 
 
+class _RulesLoader(yaml.SafeLoader):
+    """SafeLoader without implicit timestamps: dates stay text and the schema validates them, naming the
+    rule and key (PyYAML itself raises a bare ValueError for an impossible date such as 2026-02-30)."""
+
+
+_RulesLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -338,7 +349,7 @@ def parse_parameter_setting(text: str) -> dict[str, str]:
 def disabled_by_params(params: Mapping[str, str], event: DataWorksEvent) -> str | None:
     """Why DataWorks' own extension parameters switch the check off for this event, or None."""
     workspace = _workspace(event)
-    code = event.event_code or ""
+    code = (event.spec.event_code if event.spec is not None else event.event_code) or ""
     ws = str(workspace) if workspace is not None else None
 
     def listed(key: str) -> bool:
@@ -626,7 +637,8 @@ class CompiledRule:
     pattern: EventPattern | None
 
     def applies(self, event: DataWorksEvent) -> bool:
-        if event.event_code not in self.rule.events:
+        code = event.spec.event_code if event.spec is not None else event.event_code
+        if code not in self.rule.events:
             return False
         return self.pattern is None or self.pattern.matches(event.as_cloudevent())
 
@@ -669,7 +681,7 @@ class PolicyEngine:
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<rules>", **kwargs: Any) -> PolicyEngine:
         try:
-            data = yaml.safe_load(text) or {}
+            data = yaml.load(text, Loader=_RulesLoader) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise ConfigError(
@@ -747,7 +759,9 @@ class PolicyEngine:
         }
         values.update(failure.values)
         for name in re.findall(r"\{(data\.[A-Za-z0-9_.]+)\}", rule.tip):
-            values[name] = _path(event, name)
+            value = _path(event, name)
+            if value is not None:  # a field the event lacks stays visible, like any unknown placeholder
+                values[name] = value
         try:
             return _Formatter().vformat(rule.tip, (), _SafeDict(values))
         except (ValueError, IndexError, KeyError, AttributeError):

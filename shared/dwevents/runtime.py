@@ -351,10 +351,14 @@ class FunctionApp:
         if failed:
             from dwevents.errors import DeliveryError
 
-            raise DeliveryError(
-                f"{len(failed)} notification(s) not delivered: "
-                + "; ".join(f"{d.get('channel')}: {d.get('error')}" for d in failed)
+            text = f"{len(failed)} notification(s) not delivered: " + "; ".join(
+                f"{d.get('channel')}: {d.get('error')}" for d in failed
             )
+            if verdict is None:
+                raise DeliveryError(text)
+            # The verdict is already with DataWorks: a retry would decide and send it a second time.
+            logger.error("%s; not retried because the verdict was sent", text)
+            self.dead_letter.put(dict(event.as_cloudevent()), text, message_id=event.message_id)
         return {"actions": actions, "verdict": verdict, "at": record["recorded_at"]}
 
     # -- lazily built collaborators (cold start) -----------------------------------------------

@@ -440,3 +440,8 @@ def test_load_is_fast() -> None:
     for _ in range(10):
         load_syaml(SYAML, environ={})
     assert (time.perf_counter() - started) / 10 < 0.25  # the emulator loads it on every run
+
+
+def test_sync_refuses_a_flow_style_patterns_mapping() -> None:
+    with pytest.raises(SYamlError, match="block mapping"):
+        sync_text("vars:\n  region: x\n  patterns: {NodeChange: '{}'}\nresources: {}\n")

@@ -34,7 +34,8 @@ class Route:
     severity: Severity | None = None
 
     def matches(self, event: DataWorksEvent) -> bool:
-        if event.event_code not in self.events and event.type not in self.events:
+        code = event.spec.event_code if event.spec is not None else event.event_code
+        if code not in self.events and event.type not in self.events:
             return False
         return self.pattern is None or self.pattern.matches(event.as_cloudevent())
 

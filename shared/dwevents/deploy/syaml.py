@@ -474,7 +474,7 @@ def check(syaml: SYaml) -> list[str]:
         except SYamlError as exc:
             problems.append(str(exc))
     for category in CATEGORIES:
-        if category not in declared:
+        if declared and category not in declared:
             problems.append(f"vars.{PATTERNS_VAR}.{category}: missing")
     seen: set[str] = set()
     for decl in syaml.functions:
@@ -549,6 +549,9 @@ def sync_text(text: str) -> tuple[str, list[str]]:
     head = next((i for i in members if _indent(lines[i]) == member_indent
                  and re.match(rf"^ *{PATTERNS_VAR}:\s*(#.*)?$", lines[i])), None)
     newline = "\r\n" if "\r\n" in text else "\n"
+    if head is None and any(re.match(rf"^ *{PATTERNS_VAR}:", lines[i]) for i in members
+                            if _indent(lines[i]) == member_indent):
+        raise SYamlError(f"vars.{PATTERNS_VAR} must be a block mapping, one `<Category>: '<JSON>'` a line")
     if head is None:
         last = max((i for i in members), default=vars_at)
         while last + 1 < vars_end and lines[last + 1].strip().startswith("#") \
