@@ -956,3 +956,44 @@ def test_given_the_batch_update_sample_when_a_rule_names_its_type_code_then_it_a
     assert ev.spec is not None and ev.spec.event_code == "batch-update-data-quality-rules"
     eng = engine(rule("no-batch-update", ["batch-update-data-quality-rules"], DENY_ALL))
     assert eng.evaluate(ev, offline()).result is CheckResult.FAIL
+
+
+# --------------------------------------------------------------------------------------------
+# Overnight windows anchored to a day; allow-lists fail closed
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("local_time", "frozen"),
+    [
+        ("2026-11-27 23:00", True),
+        ("2026-11-28 01:00", True),
+        ("2026-11-27 01:00", False),
+        ("2026-11-28 07:00", False),
+    ],
+    ids=["fri-evening", "sat-small-hours", "fri-small-hours", "sat-morning"],
+)
+def test_given_an_overnight_window_on_a_weekday_then_it_runs_from_that_evening_into_the_next_morning(
+    local_time: str, frozen: bool
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from dwevents.policy import FreezeCheck, check_freeze
+
+    # GIVEN "Fridays from 22:00 to 06:00" (2026-11-27 is a Friday)
+    check = FreezeCheck.model_validate({"weekdays": ["fri"], "windows": [{"from": "22:00", "to": "06:00"}]})
+    now = datetime.fromisoformat(local_time).replace(tzinfo=timezone(timedelta(hours=8)))
+    # WHEN checked THEN Saturday 01:00 is inside Friday's window, Friday 01:00 is not
+    assert (check_freeze(check, now) is not None) is frozen
+
+
+def test_given_an_allow_list_and_no_subject_then_the_check_fails_closed() -> None:
+    from dwevents.policy import ListCheck, check_list
+
+    # GIVEN an operator allow-list and an event that names no operator
+    event = load_sample("NodeChange/freeze-node")
+    event["data"].pop("operator", None)
+    decoded = decode_one(json.dumps(event))
+    # WHEN checked THEN it fails (an allow-list cannot pass what it cannot see)
+    failure = check_list(ListCheck(field="operator", values=["*"]), decoded, allow=True)
+    assert failure is not None and failure.values["value"] == "(unknown)"

@@ -407,26 +407,41 @@ def _tz(name: str) -> timezone:
 
 
 def check_freeze(check: FreezeCheck, now: datetime) -> Failure | None:
+    """Frozen when 'now' is inside a window (or any time, without windows) on a listed day.
+
+    An overnight window (22:00-06:00) belongs to the day it starts on: with ``weekdays: [fri]`` it
+    covers Friday 22:00 to Saturday 06:00, not Friday's early morning.
+    """
     local = now.astimezone(_tz(check.timezone))
     today, clock = local.date(), local.time().replace(second=0, microsecond=0)
-    in_window = (not check.windows) or any(
-        _in_window(clock, dtime.fromisoformat(w.start), dtime.fromisoformat(w.end)) for w in check.windows
-    )
-    reasons = []
-    if today in check.dates:
-        reasons.append(f"{today.isoformat()} is a freeze date")
-    for r in check.ranges:
-        if r.start <= today <= r.end:
-            reasons.append(f"freeze from {r.start.isoformat()} to {r.end.isoformat()}")
-    if WEEKDAYS[today.weekday()] in check.weekdays:
-        reasons.append(f"no changes on {WEEKDAYS[today.weekday()]}")
-    has_days = bool(check.dates or check.ranges or check.weekdays)
-    frozen = (bool(reasons) and in_window) if has_days else in_window
-    if not frozen:
+    anchors: list[date] = []
+    if not check.windows:
+        anchors.append(today)
+    for window in check.windows:
+        start, end = dtime.fromisoformat(window.start), dtime.fromisoformat(window.end)
+        if start <= end:
+            if start <= clock <= end:
+                anchors.append(today)
+        elif clock >= start:
+            anchors.append(today)
+        elif clock <= end:
+            anchors.append(today - timedelta(days=1))
+    if not anchors:
         return None
-    if not reasons:
-        reasons.append("inside a daily freeze window")
-    return Failure({"reason": "; ".join(reasons), "now": local.strftime("%Y-%m-%d %H:%M %Z")})
+    has_days = bool(check.dates or check.ranges or check.weekdays)
+    for day in dict.fromkeys(anchors):
+        reasons = []
+        if day in check.dates:
+            reasons.append(f"{day.isoformat()} is a freeze date")
+        for r in check.ranges:
+            if r.start <= day <= r.end:
+                reasons.append(f"freeze from {r.start.isoformat()} to {r.end.isoformat()}")
+        if WEEKDAYS[day.weekday()] in check.weekdays:
+            reasons.append(f"no changes on {WEEKDAYS[day.weekday()]}")
+        if reasons or not has_days:
+            reasons = reasons or ["inside a daily freeze window"]
+            return Failure({"reason": "; ".join(reasons), "now": local.strftime("%Y-%m-%d %H:%M %Z")})
+    return None
 
 
 def _in_window(clock: dtime, start: dtime, end: dtime) -> bool:
@@ -605,7 +620,12 @@ def _subjects(check: ListCheck, event: DataWorksEvent) -> list[str]:
 
 
 def check_list(check: ListCheck, event: DataWorksEvent, *, allow: bool) -> Failure | None:
-    for subject in _subjects(check, event):
+    """``deny``: fails when any subject matches. ``allow``: fails when any subject does not match, and
+    when there is no subject to check at all (an allow-list fails closed rather than passing silently)."""
+    subjects = _subjects(check, event)
+    if allow and not subjects:
+        return Failure({"value": "(unknown)", "field": check.field})
+    for subject in subjects:
         listed = any(fnmatch.fnmatchcase(subject, pattern) for pattern in check.values)
         if listed != allow:
             return Failure({"value": subject, "field": check.field})
