@@ -130,6 +130,8 @@ def _v(payload: Any, *names: str) -> Any:
     for name in names:
         value = field_value(payload, name)
         if value not in (None, "", []):
+            if isinstance(value, list):
+                return ", ".join(str(v.name if isinstance(v, Enum) else v) for v in value)
             return value.name if isinstance(value, Enum) else value
     return None
 
@@ -160,10 +162,9 @@ def render(event: DataWorksEvent) -> Notification:
     elif code == "dag-status-changes":
         status = _v(p, "status")
         verb = str(status).lower().replace("_", " ") if status is not None else "changed status"
-        text = (
-            f"Workflow {_v(p, 'dag_name') or _v(p, 'dag_id')} ({_v(p, 'flow_name') or 'flow'}) {verb} "
-            f"in workspace {ws}, business date {_v(p, 'biz_date')}"
-        )
+        name, flow = _v(p, "dag_name") or _v(p, "dag_id"), _v(p, "flow_name")
+        label = f"{name} ({flow})" if flow and flow != name else f"{name}"
+        text = f"Workflow {label} {verb} in workspace {ws}, business date {_v(p, 'biz_date')}"
         severity = "critical" if str(status).upper() in ("FAILED", "5") else "info"
         title = f"DataWorks workflow {verb}"
     elif code == "workbench-monitor-alert":
@@ -189,10 +190,17 @@ def render(event: DataWorksEvent) -> Notification:
         title = f"DataWorks monitoring alert ({alarm or 'alert'})"
     elif code == "dqc-check-finished-event":
         result = _v(p, "check_result")
+        level = str(result).lower().replace("_", " ")
+        samples = field_value(p, "sample_value") or []
+        value = field_value(samples[-1], "value") if samples else None
+        measured = f"{_v(p, 'method_name') or 'value'}({_v(p, 'property_name') or '*'})"
+        detail = f"{measured} = {value}" if value is not None else measured
+        expected = _v(p, "expect_value")
+        if expected is not None:
+            detail += f", threshold {_v(p, 'op') or ''} {expected}".replace("  ", " ")
         text = (
-            f"Data quality rule {_v(p, 'rule_name') or _v(p, 'rule_id')} on table {_v(p, 'table_name')} "
-            f"reached {str(result).lower().replace('_', ' ')} (actual {_v(p, 'actual_expression')}) "
-            f"in workspace {ws}"
+            f"Data quality rule {_v(p, 'rule_name') or _v(p, 'rule_id')} on {_v(p, 'table_name')} "
+            f"[{_v(p, 'actual_expression')}] reached {level} ({detail}) in workspace {ws}"
         )
         severity = "critical" if str(result).upper().startswith("CRITICAL") or result == 2 else "warning"
         title = "DataWorks data quality check"
@@ -201,18 +209,25 @@ def render(event: DataWorksEvent) -> Notification:
         severity = "warning"
         title = "DataWorks workspace deleted"
     elif code == "approval-change-finished":
+        process = field_value(p, "process")
+        who = _v(process, "applicant_name", "applicant") if process is not None else None
+        what = _v(process, "title") if process is not None else None
+        status = _v(p, "status") or (_v(process, "status") if process is not None else None)
         text = (
-            f"Permission request {_v(p, 'process_id')} finished with status {_v(p, 'status')} "
-            f"in workspace {ws}"
-        )
+            f"Permission request {what or _v(p, 'process_id') or ''} by {who or 'someone'} "
+            f"finished{f' ({status})' if status else ''} in workspace {ws}"
+        ).replace("request  by", "request by")
+        if _v(p, "assignee_name"):
+            text += f"; decided by {_v(p, 'assignee_name')}"
+        if _v(p, "comments"):
+            text += f": {_v(p, 'comments')}"
         title = "DataWorks permission request finished"
     else:
         spec = event.spec
         title = f"DataWorks: {spec.title if spec else event.type}"
         text = f"{title} in workspace {ws} by {_v(p, 'operator')}"
-    for key, value in (("workspace", ws), ("event", event.type), ("message id", event.message_id)):
-        if value is not None:
-            fields[key] = str(value)
+    if ws is not None:  # the channels add the event type and message id themselves
+        fields["workspace"] = str(ws)
     return Notification(
         title=title,
         text=text,
