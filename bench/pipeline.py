@@ -64,7 +64,9 @@ def main() -> None:
     context = LocalContext(function=FunctionMeta(name="bench", timeout=60), account_id="1234567890123456")
     rows = []
     for category, path in SAMPLES.items():
-        app = FunctionApp(category, environ={"DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456"})
+        app = FunctionApp(
+            category, environ={"DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456", "DWEVENTS_EXTENSION_CODE": "bench"}
+        )
         warm = _payloads(path, 50)
         for raw in warm:  # warm caches (adapters, compiled patterns) outside the measurement
             app.process(raw, context)

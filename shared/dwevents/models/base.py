@@ -39,6 +39,9 @@ class WireModel(BaseModel):
         coerce_numbers_to_str=True,
         use_enum_values=False,
         ser_json_inf_nan="null",
+        # A function validates only its own category's payloads: build each schema on first use,
+        # not for every model of the module at import (cold start).
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:
