@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -121,10 +122,38 @@ def measure_latency(calls: int, warmup: int) -> dict[str, Any]:
             )
             return True
 
+        # The whole extension handler: decode, trust, idempotency, policy (default rules: GetExtension
+        # cached, GetIDEEventDetail for the MAX_PT check), verdict, audit: handler start → acknowledged.
+        import json as _json
+
+        from dwevents.local.fc_context import FunctionMeta, LocalContext
+        from dwevents.runtime import FunctionApp
+
+        app = FunctionApp(
+            "FileChange",
+            environ={
+                **env,
+                "DWEVENTS_EXTENSION_CODE": "bench",
+                "DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456",
+            },
+        )
+        context = LocalContext(function=FunctionMeta(name="bench", timeout=30), account_id="1234567890123456")
+        app.initialize(context)
+        commit = _json.loads(
+            (Path(__file__).resolve().parents[1] / "events/FileChange/commit-file.json").read_text()
+        )
+
+        def handler(i: int) -> bool:
+            commit["id"] = f"handler-{i}"
+            result = app.process(_json.dumps(commit).encode(), context)
+            verdict = result.events[0].verdict
+            return bool(verdict and verdict.get("acknowledged"))
+
         variants: dict[str, Callable[[int], bool]] = {
             "bare SDK update_ideevent_result": bare_sdk,
             "send_verdict (sdk transport)": via(sdk_client),
             "send_verdict (lean transport)": via(lean_client),
+            "handler start → acknowledged": handler,
         }
         samples: dict[str, list[float]] = {name: [] for name in variants}
         names = list(variants)
@@ -170,6 +199,7 @@ def measure_imports(repeats: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DWEVENTS_LOG_LEVEL", "WARNING")  # the handler variant logs; keep the table clean
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=300, help="measured calls per variant (default 300)")
     parser.add_argument("--warmup", type=int, default=30)
