@@ -65,7 +65,8 @@ def main() -> None:
     rows = []
     for category, path in SAMPLES.items():
         app = FunctionApp(
-            category, environ={"DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456", "DWEVENTS_EXTENSION_CODE": "bench"}
+            category,
+            environ={"DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456", "DWEVENTS_EXTENSION_CODE": "bench"},
         )
         warm = _payloads(path, 50)
         for raw in warm:  # warm caches (adapters, compiled patterns) outside the measurement
