@@ -224,3 +224,68 @@ def test_settings_defaults_need_no_configuration() -> None:
     settings = load_settings(environ={})
     assert isinstance(settings, Settings)
     assert settings.idempotency.redis_url is None and settings.extension.fail_mode == "WARN"
+
+
+# --------------------------------------------------------------------------------------------
+# Registered actions: they decide extension points, and every event is still audited
+# --------------------------------------------------------------------------------------------
+
+
+def _extension_app(standin: Any, category: str = "FileChange") -> FunctionApp:
+    return FunctionApp(
+        category,
+        environ={
+            **standin.client_env(),
+            "DWEVENTS_EXTENSION_CODE": "ext",
+            "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT,
+        },
+    )
+
+
+def test_given_a_registered_action_for_an_extension_point_then_its_verdict_is_sent(
+    standin: Any, fc_context: Any
+) -> None:
+    from dwevents.verdict import CheckResult, Verdict
+
+    app = _extension_app(standin)
+
+    @app.router.on("deploy-file")
+    def release_gate(event: Any, invocation: Any) -> Verdict:
+        return Verdict(CheckResult.FAIL, f"{event.payload.file_name} needs a release ticket")
+
+    [result] = app.process(_bytes(load_sample("FileChange/deploy-file")), fc_context()).events
+    [received] = standin.verdicts
+    assert (received.action, received.check_result) == ("UpdateIDEEventResult", "FAIL")
+    assert "needs a release ticket" in received.tip
+    assert result.actions[0]["action"] == "audit" and result.verdict and result.verdict["result"] == "FAIL"
+
+
+@pytest.mark.parametrize("behaviour", ["raises", "returns-garbage"])
+def test_given_a_registered_action_that_fails_then_the_fail_mode_verdict_is_sent(
+    behaviour: str, standin: Any, fc_context: Any
+) -> None:
+    app = _extension_app(standin, "NodeChange")
+
+    @app.router.on("freeze-node")
+    def broken(event: Any, invocation: Any) -> Any:
+        if behaviour == "raises":
+            raise RuntimeError("lookup service down")
+        return {"not": "a verdict"}
+
+    [result] = app.process(_bytes(load_sample("NodeChange/freeze-node")), fc_context()).events
+    [received] = standin.verdicts
+    assert received.action == "UpdateWorkbenchEventResult" and received.check_result == "OK"  # WARN → OK
+    assert result.verdict and result.verdict["origin"] == "fail-open" and result.verdict["acknowledged"]
+
+
+def test_given_a_registered_action_for_a_regular_event_then_the_event_is_still_audited(
+    fc_context: Any,
+) -> None:
+    app = _app()
+
+    @app.router.on("instance-status-changes")
+    def custom(event: Any, invocation: Any) -> dict[str, Any]:
+        return {"actions": [{"action": "ticket", "id": "OPS-1"}]}
+
+    [result] = app.process(_bytes(load_sample(INSTANCE)), fc_context()).events
+    assert [a["action"] for a in result.actions] == ["audit", "ticket"]

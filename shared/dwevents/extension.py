@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,18 @@ logger = logging.getLogger(__name__)
 
 #: Share of the time left that deciding may use; the rest is kept for the reply and its retries.
 DECIDE_SHARE = 0.6
+
+
+def as_verdict(value: Any) -> Verdict:
+    """What a registered action may return for an extension point: a Verdict, a CheckResult, or
+    "OK" / "WARN" / "FAIL" (case-insensitive); anything else is a bug in the action."""
+    if isinstance(value, Verdict):
+        return value
+    if isinstance(value, CheckResult):
+        return Verdict(value, "", None, "action")
+    if isinstance(value, str) and value.upper() in CheckResult.__members__:
+        return Verdict(CheckResult(value.upper()), "", None, "action")
+    raise TypeError(f"an extension action must return a Verdict or OK/WARN/FAIL, not {type(value).__name__}")
 
 
 class ExtensionService:
@@ -99,11 +111,14 @@ class ExtensionService:
 
     # -- the flow --------------------------------------------------------------------------------
 
-    def handle(self, event: DataWorksEvent, invocation: Invocation) -> dict[str, Any]:
-        """Decide and reply. Never raises for policy or transport problems; the report says what happened."""
+    def handle(
+        self, event: DataWorksEvent, invocation: Invocation, decide: Callable[[], Any] | None = None
+    ) -> dict[str, Any]:
+        """Decide (the policy, or ``decide`` when an action is registered) and reply. Never raises for
+        policy, action or transport problems; the report says what happened."""
         deadline = self._deadline(invocation)
         client = self.client_for(invocation.context)
-        verdict = self.decide(event, deadline, client)
+        verdict = self.decide(event, deadline, client, decider=decide)
         return self._send(event, verdict, deadline, client)
 
     def resend(
@@ -124,7 +139,12 @@ class ExtensionService:
         return max(now, min(by_context, now + self.config.max_decision_ms / 1000.0))
 
     def decide(
-        self, event: DataWorksEvent, deadline: float, client: DataWorksClient | None = None
+        self,
+        event: DataWorksEvent,
+        deadline: float,
+        client: DataWorksClient | None = None,
+        *,
+        decider: Callable[[], Any] | None = None,
     ) -> Verdict:
         """The policy's verdict, or the fail-mode verdict when it raises or runs past its share of time."""
         from dwevents.policy import Enricher
@@ -141,7 +161,10 @@ class ExtensionService:
 
         def run() -> None:
             try:
-                box["verdict"] = self.policy.evaluate(event, enricher)
+                if decider is None:
+                    box["verdict"] = self.policy.evaluate(event, enricher)
+                else:
+                    box["verdict"] = as_verdict(decider())
             except BaseException as exc:
                 box["error"] = exc
 
@@ -173,8 +196,9 @@ class ExtensionService:
         origin = "fail-closed" if result is CheckResult.FAIL else "fail-open"
         return Verdict(result, f"dwevents: {why}; {origin} ({result.value}) by configuration", None, origin)
 
-    def _send(self, event: DataWorksEvent, verdict: Verdict, deadline: float,
-              client: DataWorksClient) -> dict[str, Any]:
+    def _send(
+        self, event: DataWorksEvent, verdict: Verdict, deadline: float, client: DataWorksClient
+    ) -> dict[str, Any]:
         api = event.reply_api or ReplyApi.CALLBACK_EXTENSION
         report: dict[str, Any] = {
             "result": verdict.result.value,

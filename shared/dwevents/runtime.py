@@ -32,6 +32,7 @@ from dwevents.envelope import DataWorksEvent, decode_batch
 from dwevents.errors import (
     AlreadyInProgressError,
     DecodeError,
+    DeliveryError,
     DwEventsError,
     RefusedEventError,
     RouteNotFoundError,
@@ -261,7 +262,7 @@ class FunctionApp:
                 stored, duplicate = self.idempotency.run(
                     event.source,
                     event.message_id,
-                    lambda: action(event, invocation),
+                    lambda: self._run(event, action, invocation),
                     remaining_ms=invocation.remaining_ms(),
                 )
             except AlreadyInProgressError as exc:
@@ -317,29 +318,33 @@ class FunctionApp:
                 f"type {event.type!r} belongs to the {event.category} function, not {self.category}"
             )
 
-    # -- the built-in default action -----------------------------------------------------------
+    # -- what happens to an accepted event ----------------------------------------------------
 
-    def default_action(self, event: DataWorksEvent, invocation: Invocation) -> dict[str, Any]:
-        """Audit, metrics and notifications for regular events; a verdict for extension points."""
+    def _run(self, event: DataWorksEvent, action: Any, invocation: Invocation) -> dict[str, Any]:
+        """The verdict (extension points), the routed action, and always one audit record.
+
+        For an extension point a registered action is the decider: it runs inside the decision deadline
+        and returns a :class:`~dwevents.verdict.Verdict` (or "OK" / "WARN" / "FAIL"); if it raises, times
+        out or returns anything else, the fail-mode verdict goes out. The default route decides with the
+        policy rules. Either way exactly one verdict is sent before anything else happens.
+        """
         actions: list[dict[str, Any]] = []
         verdict: dict[str, Any] | None = None
+        custom = action != self.default_action
         if needs_verdict(event):
             if self.extension is None:
                 raise RouteNotFoundError(
                     f"{event.type} is an extension point but {self.category} has no "
                     "extension support configured"
                 )
-            verdict = self.extension.handle(event, invocation)
+            decide = (lambda: action(event, invocation)) if custom else None
+            verdict = self.extension.handle(event, invocation, decide=decide)
             actions.append({"action": "verdict", **verdict})
-        if self.settings.metrics.enabled:
-            lines = metric_lines(event)
-            if lines:
-                emit(lines)
-                actions.append({"action": "metrics", "lines": lines})
-        deliveries = self.notifier.notify(event, deadline=invocation.deadline - 1.0)
-        for delivery in deliveries:
-            actions.append({"action": "notify", **delivery})
-        failed = [d for d in deliveries if not d.get("ok")]
+            outcome = self.default_action(event, invocation)
+        else:
+            outcome = action(event, invocation)
+        if isinstance(outcome, dict):
+            actions.extend(outcome.get("actions") or [])
         record = audit_record(
             event,
             function=invocation.function_name,
@@ -348,9 +353,8 @@ class FunctionApp:
         )
         self.audit.write(record)
         actions.insert(0, {"action": "audit", "record": record})
+        failed = [a for a in actions if a.get("action") == "notify" and not a.get("ok")]
         if failed:
-            from dwevents.errors import DeliveryError
-
             text = f"{len(failed)} notification(s) not delivered: " + "; ".join(
                 f"{d.get('channel')}: {d.get('error')}" for d in failed
             )
@@ -360,6 +364,18 @@ class FunctionApp:
             logger.error("%s; not retried because the verdict was sent", text)
             self.dead_letter.put(dict(event.as_cloudevent()), text, message_id=event.message_id)
         return {"actions": actions, "verdict": verdict, "at": record["recorded_at"]}
+
+    def default_action(self, event: DataWorksEvent, invocation: Invocation) -> dict[str, Any]:
+        """The default route: metric lines and notifications (audit and verdict are the pipeline's)."""
+        actions: list[dict[str, Any]] = []
+        if self.settings.metrics.enabled:
+            lines = metric_lines(event)
+            if lines:
+                emit(lines)
+                actions.append({"action": "metrics", "lines": lines})
+        for delivery in self.notifier.notify(event, deadline=invocation.deadline - 1.0):
+            actions.append({"action": "notify", **delivery})
+        return {"actions": actions}
 
     # -- lazily built collaborators (cold start) -----------------------------------------------
 

@@ -164,8 +164,6 @@ ResourceGroupTypeCode = Annotated[ResourceGroupType | str, str_code(ResourceGrou
 BackfillOrderCode = Annotated[BackfillOrder | str, str_code(BackfillOrder)]
 
 
-
-
 # --------------------------------------------------------------------------------------------
 # Node pre-events and backfill (UpdateWorkbenchEventResult extension points)
 # --------------------------------------------------------------------------------------------
@@ -449,8 +447,10 @@ def _alert_kind(value: Any) -> str:
     remind_text = _code_text(_field(value, "remindType", "remind_type"))
     has_group = any(
         _field(value, wire, attr) not in (None, "")
-        for wire, attr in (("resourceGroupIdentifier", "resource_group_identifier"),
-                           ("resourceGroupType", "resource_group_type"))
+        for wire, attr in (
+            ("resourceGroupIdentifier", "resource_group_identifier"),
+            ("resourceGroupType", "resource_group_type"),
+        )
     )
     if alarm == AlarmType.SLA_ALERT.value:
         return "BaselineAlert"
