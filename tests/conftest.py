@@ -28,6 +28,24 @@ def load_sample(name: str) -> dict[str, Any]:
     return doc
 
 
+def decode_sample(name: str) -> Any:
+    """A sample decoded from its bytes, as a delivery would be."""
+    from dwevents import decode_one
+
+    return decode_one(sample_path(name).read_bytes())
+
+
+def decode_changed(name: str, drop: tuple[str, ...] = (), **data: Any) -> Any:
+    """The sample with some ``data`` fields replaced / removed, decoded from bytes like a delivery."""
+    from dwevents import decode_one
+
+    doc = load_sample(name)
+    doc["data"].update(data)
+    for key in drop:
+        doc["data"].pop(key, None)
+    return decode_one(json.dumps(doc).encode())
+
+
 def all_sample_paths() -> list[Path]:
     return sorted(p for p in EVENTS.rglob("*.json") if p.parent.name not in ("fc-direct", "batch"))
 
@@ -54,6 +72,33 @@ def standin() -> Iterator[Any]:
 
     with DataWorksApiStandIn() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def api_server() -> Iterator[Any]:
+    """One DataWorks API stand-in per test module (use ``api`` for a clean slate per test)."""
+    from dwevents.local.dataworks_api import DataWorksApiStandIn
+
+    with DataWorksApiStandIn() as server:
+        yield server
+
+
+@pytest.fixture()
+def api(api_server: Any) -> Any:
+    """The module's stand-in with recorded verdicts, requests and faults cleared."""
+    api_server.reset()
+    return api_server
+
+
+@pytest.fixture(scope="module", params=("sdk", "lean"))
+def client(api_server: Any, request: pytest.FixtureRequest) -> Any:
+    """A DataWorks client pointed at the stand-in, over the official SDK and over the lean transport."""
+    from dwevents.dataworks import DataWorksClient, DataWorksSettings
+
+    environ = {**api_server.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": request.param}
+    dw = DataWorksClient(DataWorksSettings.from_env(environ=environ))
+    dw.warm()
+    return dw
 
 
 @pytest.fixture(autouse=True)

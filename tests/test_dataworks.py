@@ -7,7 +7,6 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -20,27 +19,6 @@ from dwevents.verdict import MAX_TIP_CHARS
 
 TRANSPORTS = ("sdk", "lean")
 SDK_PREFIXES = ("alibabacloud", "Tea", "darabonba")
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[DataWorksApiStandIn]:
-    with DataWorksApiStandIn() as server:
-        yield server
-
-
-@pytest.fixture()
-def api(standin: DataWorksApiStandIn) -> DataWorksApiStandIn:
-    standin.reset()
-    return standin
-
-
-@pytest.fixture(scope="module", params=TRANSPORTS)
-def client(standin: DataWorksApiStandIn, request: pytest.FixtureRequest) -> DataWorksClient:
-    """The same client over the official SDK (default) and over the lean transport."""
-    environ = {**standin.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": request.param}
-    dw = DataWorksClient(DataWorksSettings.from_env(environ=environ))
-    dw.warm()
-    return dw
 
 
 # -- import cost ---------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -17,27 +16,6 @@ from dwevents.verdict import MAX_TIP_CHARS, CheckResult, Verdict
 
 SLACK_S = 0.5
 TRANSPORTS = ("sdk", "lean")
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[DataWorksApiStandIn]:
-    with DataWorksApiStandIn() as server:
-        yield server
-
-
-@pytest.fixture()
-def api(standin: DataWorksApiStandIn) -> DataWorksApiStandIn:
-    standin.reset()
-    return standin
-
-
-@pytest.fixture(scope="module", params=TRANSPORTS)
-def client(standin: DataWorksApiStandIn, request: pytest.FixtureRequest) -> DataWorksClient:
-    """The same client over the official SDK (default) and over the lean transport."""
-    environ = {**standin.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": request.param}
-    dw = DataWorksClient(DataWorksSettings.from_env(environ=environ))
-    dw.warm()
-    return dw
 
 
 def send(

@@ -38,10 +38,6 @@ def log_context(**fields: Any) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
-def current_context() -> dict[str, Any]:
-    return dict(_CONTEXT.get() or {})
-
-
 _secret_cache: tuple[float, list[str]] = (-1.0, [])
 
 

@@ -63,6 +63,3 @@ class Router:
     @property
     def has_default(self) -> bool:
         return self._default is not None
-
-    def routes(self) -> dict[str, str]:
-        return {key: fn.__name__ for key, fn in self._routes.items()}

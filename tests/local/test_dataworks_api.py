@@ -11,7 +11,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -28,25 +27,13 @@ from dwevents.local.dataworks_api import (
 
 
 @pytest.fixture(scope="module")
-def standin() -> Iterator[DataWorksApiStandIn]:
-    with DataWorksApiStandIn() as server:
-        yield server
-
-
-@pytest.fixture()
-def api(standin: DataWorksApiStandIn) -> DataWorksApiStandIn:
-    standin.reset()
-    return standin
-
-
-@pytest.fixture(scope="module")
-def client(standin: DataWorksApiStandIn) -> DataWorksClient:
-    dw = DataWorksClient(DataWorksSettings.from_env(environ=standin.client_env()))
+def client(api_server: DataWorksApiStandIn) -> DataWorksClient:
+    dw = DataWorksClient(DataWorksSettings.from_env(environ=api_server.client_env()))
     dw.warm()
     return dw
 
 
-def raw_sdk(standin: DataWorksApiStandIn) -> Any:
+def raw_sdk(api_server: DataWorksApiStandIn) -> Any:
     """The bare SDK client, for wire values our wrapper would never send."""
     from alibabacloud_dataworks_public20200518.client import Client
     from alibabacloud_tea_openapi.utils_models import Config
@@ -55,14 +42,14 @@ def raw_sdk(standin: DataWorksApiStandIn) -> Any:
         Config(
             access_key_id=DEFAULT_ACCESS_KEY_ID,
             access_key_secret=DEFAULT_ACCESS_KEY_SECRET,
-            endpoint=standin.endpoint,
+            endpoint=api_server.endpoint,
             protocol="http",
         )
     )
 
 
 def signed_post(
-    standin: DataWorksApiStandIn,
+    api_server: DataWorksApiStandIn,
     action: str,
     params: dict[str, str],
     *,
@@ -74,7 +61,7 @@ def signed_post(
     """A hand-made ACS3 request (same algorithm as the SDK), for replayed nonces and stale dates."""
     body = urlencode(params).encode()
     headers = {
-        "host": standin.endpoint,
+        "host": api_server.endpoint,
         "content-type": "application/x-www-form-urlencoded",
         "x-acs-action": action,
         "x-acs-version": version,
@@ -90,7 +77,7 @@ def signed_post(
         f"{acs3.ALGORITHM} Credential={DEFAULT_ACCESS_KEY_ID},"
         f"SignedHeaders={';'.join(signed)},Signature={signature}"
     )
-    request = urllib.request.Request(standin.url, data=body, headers=headers, method="POST")
+    request = urllib.request.Request(api_server.url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())

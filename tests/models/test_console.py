@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import dwevents
 from dwevents.models.console import DeleteProjectPayload, ProjectDeletedPayload
 
+from ..conftest import decode_changed
+from ..conftest import decode_sample as decode
+from ..conftest import load_sample as sample
+
 EVENTS = Path(__file__).parents[2] / "events"
 SAMPLES = ["ProjectChange/delete-project.json", "ProjectChange/project-deleted.json"]
-
-
-def sample(rel: str) -> dict[str, Any]:
-    return json.loads((EVENTS / rel).read_text(encoding="utf-8"))
-
-
-def decode(rel: str) -> dwevents.DataWorksEvent:
-    return dwevents.decode_one((EVENTS / rel).read_bytes())
-
-
-def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevents.DataWorksEvent:
-    doc = sample(rel)
-    doc["data"].update(data)
-    for key in drop:
-        doc["data"].pop(key, None)
-    return dwevents.decode_one(json.dumps(doc).encode())
 
 
 @pytest.mark.parametrize("rel", SAMPLES)

@@ -35,27 +35,13 @@ from dwevents.models.data_quality import (
     TriggerType,
 )
 
+from ..conftest import decode_changed
+from ..conftest import decode_sample as decode
+from ..conftest import load_sample as sample
+
 EVENTS = Path(__file__).parents[2] / "events"
 DQ_SPECS = [spec for spec in CATALOGUE if spec.model_ref.startswith("data_quality:")]
 TENANT = 28378410656
-
-
-def sample(rel: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((EVENTS / rel).read_text(encoding="utf-8"))
-    return loaded
-
-
-def decode(rel: str) -> dwevents.DataWorksEvent:
-    return dwevents.decode_one((EVENTS / rel).read_bytes())
-
-
-def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevents.DataWorksEvent:
-    """The sample with some ``data`` fields replaced / removed, decoded from bytes like a delivery."""
-    doc = sample(rel)
-    doc["data"].update(data)
-    for key in drop:
-        doc["data"].pop(key, None)
-    return dwevents.decode_one(json.dumps(doc).encode())
 
 
 # -- every sample --------------------------------------------------------------------------------
@@ -111,8 +97,9 @@ def test_given_reference_and_sample_values_as_strings_then_they_are_numbers() ->
 
 
 def test_given_a_discrete_sample_value_that_is_text_then_the_text_is_kept() -> None:
-    payload = decode_changed("DqcCheck/dqc-check-finished-event.json",
-                             sampleValue=[{"bizDate": 1717171200000, "value": "CN"}]).payload
+    payload = decode_changed(
+        "DqcCheck/dqc-check-finished-event.json", sampleValue=[{"bizDate": 1717171200000, "value": "CN"}]
+    ).payload
     assert isinstance(payload, DqcCheckFinishedPayload)
     assert payload.sample_value is not None
     assert payload.sample_value[0].value == "CN"
@@ -126,8 +113,15 @@ def test_given_the_finished_event_when_dumped_then_irregular_wire_names_come_bac
     assert wire["checkResult"] == 2 and wire["blockType"] == 1
 
 
-@pytest.mark.parametrize(("raw", "expected"), [(-2, CheckResult.SKIPPED), ("-1", CheckResult.EXCEPTION),
-                                               (0, CheckResult.PASSED), ("1", CheckResult.WARNING)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (-2, CheckResult.SKIPPED),
+        ("-1", CheckResult.EXCEPTION),
+        (0, CheckResult.PASSED),
+        ("1", CheckResult.WARNING),
+    ],
+)
 def test_given_each_documented_check_result_then_it_is_the_enum(raw: Any, expected: CheckResult) -> None:
     payload = decode_changed("DqcCheck/dqc-check-finished-event.json", checkResult=raw).payload
     assert isinstance(payload, DqcCheckFinishedPayload)
@@ -159,8 +153,12 @@ def test_given_a_feedback_event_without_event_code_when_decoded_then_the_type_de
 
 
 def test_given_feedback_with_numeric_task_id_and_unknown_env_then_both_are_kept_as_text() -> None:
-    payload = decode_changed("DqcCheck/dqc-check-feedback-event.json", taskId=20240602021255000142,
-                             envType="STARROCKS", ruleId="40001").payload
+    payload = decode_changed(
+        "DqcCheck/dqc-check-feedback-event.json",
+        taskId=20240602021255000142,
+        envType="STARROCKS",
+        ruleId="40001",
+    ).payload
     assert isinstance(payload, DqcCheckFeedbackPayload)
     assert payload.task_id == "20240602021255000142"
     assert payload.env_type == "STARROCKS" and payload.rule_id == 40001
@@ -205,8 +203,16 @@ def test_given_batch_update_with_a_rules_array_then_all_rules_returns_the_array(
         rule["id"] = 40001 + index
     event = decode_changed(
         "DqcCheck/batch-update-data-quality-rules.json",
-        drop=("id", "name", "enabled", "severity", "description", "templateCode", "samplingConfig",
-              "checkingConfig"),
+        drop=(
+            "id",
+            "name",
+            "enabled",
+            "severity",
+            "description",
+            "templateCode",
+            "samplingConfig",
+            "checkingConfig",
+        ),
         rules=rules,
         target={"databaseType": "maxcompute", "tableGuid": "odps.sales_prod.dw_sales_daily"},
         eventCode="batch-update-data-quality-rules",
@@ -309,12 +315,16 @@ def test_given_a_clone_when_decoded_then_targets_are_typed() -> None:
     assert isinstance(payload, EvaluationTaskClonePayload)
     assert payload.id == 80001
     assert payload.targets is not None
-    assert [t.table_guid for t in payload.targets] == ["odps.sales_prod.dw_sales_weekly",
-                                                       "odps.sales_prod.dw_sales_monthly"]
+    assert [t.table_guid for t in payload.targets] == [
+        "odps.sales_prod.dw_sales_weekly",
+        "odps.sales_prod.dw_sales_monthly",
+    ]
 
 
-@pytest.mark.parametrize("code", ["create-data-quality-evaluation-task-notification",
-                                  "delete-data-quality-evaluation-task-notification"])
+@pytest.mark.parametrize(
+    "code",
+    ["create-data-quality-evaluation-task-notification", "delete-data-quality-evaluation-task-notification"],
+)
 def test_given_a_notification_pre_event_when_decoded_then_channel_and_receiver_are_there(code: str) -> None:
     event = decode(f"DqcCheck/{code}.json")
     payload = event.payload

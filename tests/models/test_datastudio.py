@@ -23,6 +23,10 @@ from dwevents.models.datastudio import (
     TableChangePayload,
 )
 
+from ..conftest import decode_changed
+from ..conftest import decode_sample as decode
+from ..conftest import load_sample as sample
+
 EVENTS = Path(__file__).parents[2] / "events"
 SAMPLES = [
     "NodeChange/node-change-created.json",
@@ -35,23 +39,6 @@ SAMPLES = [
     "TableChange/commit-table.json",
     "TableChange/deploy-table.json",
 ]
-
-
-def sample(rel: str) -> dict[str, Any]:
-    return json.loads((EVENTS / rel).read_text(encoding="utf-8"))
-
-
-def decode(rel: str) -> dwevents.DataWorksEvent:
-    return dwevents.decode_one((EVENTS / rel).read_bytes())
-
-
-def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevents.DataWorksEvent:
-    """The sample with some ``data`` fields replaced / removed, decoded from bytes like a delivery."""
-    doc = sample(rel)
-    doc["data"].update(data)
-    for key in drop:
-        doc["data"].pop(key, None)
-    return dwevents.decode_one(json.dumps(doc).encode())
 
 
 # -- every sample --------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ from dwevents.models.operation_center import (
     TopicAlert,
 )
 
+from ..conftest import decode_changed
+from ..conftest import decode_sample as decode
+from ..conftest import load_sample as sample
+
 EVENTS = Path(__file__).parents[2] / "events"
 OC_SPECS = [spec for spec in CATALOGUE if spec.model_ref.startswith("operation_center:")]
 VARIANTS = [
@@ -48,28 +52,12 @@ VARIANTS = [
     "MonitorAlert/workbench-monitor-alert.task-rule.json",
     "MonitorAlert/workbench-monitor-alert.resource-group.json",
 ]
-OWN_SAMPLES = [f"{spec.category}/{spec.event_code}.json" for spec in OC_SPECS] + VARIANTS + [
-    "NodeChange/node-change-deleted.json"
-]
+OWN_SAMPLES = (
+    [f"{spec.category}/{spec.event_code}.json" for spec in OC_SPECS]
+    + VARIANTS
+    + ["NodeChange/node-change-deleted.json"]
+)
 TENANT = 28378410656
-
-
-def sample(rel: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((EVENTS / rel).read_text(encoding="utf-8"))
-    return loaded
-
-
-def decode(rel: str) -> dwevents.DataWorksEvent:
-    return dwevents.decode_one((EVENTS / rel).read_bytes())
-
-
-def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevents.DataWorksEvent:
-    """The sample with some ``data`` fields replaced / removed, decoded from bytes like a delivery."""
-    doc = sample(rel)
-    doc["data"].update(data)
-    for key in drop:
-        doc["data"].pop(key, None)
-    return dwevents.decode_one(json.dumps(doc).encode())
 
 
 # -- every sample --------------------------------------------------------------------------------
@@ -251,7 +239,10 @@ def test_given_a_zero_timestamp_then_it_counts_as_missing() -> None:
 def test_given_numbers_as_strings_when_decoded_then_they_are_coerced() -> None:
     event = decode_changed(
         "InstanceStatusChanges/instance-status-changes.json",
-        status="5", taskId="7001", dagType="3", finishTime="1717265573000",
+        status="5",
+        taskId="7001",
+        dagType="3",
+        finishTime="1717265573000",
     )
     payload = event.payload
     assert isinstance(payload, InstanceStatusChangesPayload)
@@ -309,8 +300,10 @@ def test_given_no_event_code_when_decoded_then_the_type_still_selects_the_model(
 # -- instance operations -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", ["freeze-instance", "unfreeze-instance", "kill-instance", "rerun-instance",
-                                  "set-instance-success"])
+@pytest.mark.parametrize(
+    "code",
+    ["freeze-instance", "unfreeze-instance", "kill-instance", "rerun-instance", "set-instance-success"],
+)
 def test_given_an_instance_change_when_decoded_then_env_and_ids_are_typed(code: str) -> None:
     payload = decode(f"InstanceChange/{code}.json").payload
     assert isinstance(payload, InstanceChangePayload)
@@ -327,8 +320,16 @@ def test_given_project_type_in_lower_case_then_it_still_maps_and_unknown_text_is
     assert other.project_type == "PRE"
 
 
-@pytest.mark.parametrize("code", ["pre-freeze-instance", "pre-unfreeze-instance", "pre-kill-instance",
-                                  "pre-rerun-instance", "pre-set-instance-success"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "pre-freeze-instance",
+        "pre-unfreeze-instance",
+        "pre-kill-instance",
+        "pre-rerun-instance",
+        "pre-set-instance-success",
+    ],
+)
 def test_given_an_instance_pre_event_when_decoded_then_it_is_an_extension_event(code: str) -> None:
     event = decode(f"InstanceChange/{code}.json")
     payload = event.payload
@@ -340,8 +341,9 @@ def test_given_an_instance_pre_event_when_decoded_then_it_is_an_extension_event(
 
 def test_given_operator_as_number_and_tenant_as_string_then_both_are_coerced() -> None:
     # The table says tenantId String / operator Long; the sample has the opposite.
-    payload = decode_changed("InstanceChange/pre-kill-instance.json", operator=207712345678901234,
-                             tenantId="28378410656").payload
+    payload = decode_changed(
+        "InstanceChange/pre-kill-instance.json", operator=207712345678901234, tenantId="28378410656"
+    ).payload
     assert isinstance(payload, InstanceOperationPrePayload)
     assert payload.operator == "207712345678901234"
     assert payload.tenant_id == TENANT
@@ -437,8 +439,11 @@ def test_given_the_docs_truncated_remind_type_then_it_decodes_and_dumps_as_sent(
 
 
 def test_given_remind_alert_with_group_fields_but_node_remind_type_then_group_fields_win() -> None:
-    payload = decode_changed("MonitorAlert/workbench-monitor-alert.resource-group.json",
-                             remindType="RES_GROUP_WAIT_AMOUNT", remindUnit="DI_RES").payload
+    payload = decode_changed(
+        "MonitorAlert/workbench-monitor-alert.resource-group.json",
+        remindType="RES_GROUP_WAIT_AMOUNT",
+        remindUnit="DI_RES",
+    ).payload
     assert isinstance(payload, ResourceGroupAlert)
     assert payload.remind_type is RemindType.RES_GROUP_WAIT_AMOUNT
     assert payload.remind_unit is RemindUnit.DI_RES

@@ -24,20 +24,15 @@ from dwevents.models.security_center import (
     OtherGrant,
 )
 
+from ..conftest import decode_sample as decode
+from ..conftest import load_sample as sample
+
 EVENTS = Path(__file__).parents[2] / "events"
 CREATED = "ApprovalChange/approval-change-created.json"
 FINISHED = "ApprovalChange/approval-change-finished.json"
 DATASERVICE = "ApprovalChange/approval-change-created.dataservice.json"
 BEFORE = "ApprovalChange/approval-change-before-create.json"
 SAMPLES = [CREATED, FINISHED, DATASERVICE, BEFORE]
-
-
-def sample(rel: str) -> dict[str, Any]:
-    return json.loads((EVENTS / rel).read_text(encoding="utf-8"))
-
-
-def decode(rel: str) -> dwevents.DataWorksEvent:
-    return dwevents.decode_one((EVENTS / rel).read_bytes())
 
 
 def decode_doc(doc: dict[str, Any]) -> dwevents.DataWorksEvent:

@@ -20,6 +20,10 @@ from dwevents.models.upload_download import (
     WriteType,
 )
 
+from ..conftest import decode_changed
+from ..conftest import decode_sample as decode
+from ..conftest import load_sample as sample
+
 EVENTS = Path(__file__).parents[2] / "events"
 SAMPLES = [
     "ResourcesDownload/download-resources.json",
@@ -27,22 +31,6 @@ SAMPLES = [
     "ResourcesUpload/upload-data-to-table.json",
 ]
 UPLOAD = "ResourcesUpload/upload-data-to-table.json"
-
-
-def sample(rel: str) -> dict[str, Any]:
-    return json.loads((EVENTS / rel).read_text(encoding="utf-8"))
-
-
-def decode(rel: str) -> dwevents.DataWorksEvent:
-    return dwevents.decode_one((EVENTS / rel).read_bytes())
-
-
-def decode_changed(rel: str, drop: tuple[str, ...] = (), **data: Any) -> dwevents.DataWorksEvent:
-    doc = sample(rel)
-    doc["data"].update(data)
-    for key in drop:
-        doc["data"].pop(key, None)
-    return dwevents.decode_one(json.dumps(doc).encode())
 
 
 @pytest.mark.parametrize("rel", SAMPLES)

@@ -15,12 +15,11 @@ Conventions every payload model follows:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum, IntEnum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -131,10 +130,6 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
-def _json_serialize_json_text(value: Any) -> Any:
-    return value
-
-
 #: Aware datetime from epoch milliseconds or a Shanghai wall-clock string.
 Timestamp = Annotated[datetime, BeforeValidator(_to_datetime)]
 #: A calendar date from 'yyyy-MM-dd' (time part ignored).
@@ -143,8 +138,6 @@ BizDate = Annotated[date, BeforeValidator(_to_date)]
 CommaList = Annotated[list[T], BeforeValidator(_comma_list)]
 #: A value parsed from JSON text (or given already parsed).
 JsonText = Annotated[T, BeforeValidator(_json_text)]
-#: Keeps numbers as JSON numbers on dump even when they came in as strings.
-IntId = Annotated[int, PlainSerializer(lambda v: v, return_type=int)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,7 +148,7 @@ IntId = Annotated[int, PlainSerializer(lambda v: v, return_type=int)]
 
 _IE = TypeVar("_IE", bound=IntEnum)
 _SE = TypeVar("_SE", bound=Enum)
-E = TypeVar("E", bound=Enum)
+_E = TypeVar("_E", bound=Enum)
 
 
 def _as_int(value: Any) -> int:
@@ -180,13 +173,29 @@ def _as_int(value: Any) -> int:
     raise PydanticCustomError("int_parsing", "Input should be a valid integer")
 
 
+def _norm(text: str) -> str:
+    return text.strip().upper().replace(" ", "_").replace("-", "_")
+
+
+def _members(enum_cls: type[_E]) -> dict[str, _E]:
+    """Members by value, then by name, case- and separator-insensitive ("EMR Hive" → EMR_HIVE)."""
+    table: dict[str, _E] = {}
+    for member in enum_cls:
+        table.setdefault(_norm(str(member.value)), member)
+    for member in enum_cls:
+        table.setdefault(_norm(member.name), member)
+    return table
+
+
 def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> BeforeValidator:
-    """Validator for ``Enum | int`` fields: the member when documented, the bare int otherwise.
+    """Validator for ``Enum | int`` fields: the member when documented (by code or by name, as
+    schedulerType sends ``"NORMAL"``), the bare int otherwise.
 
     Pydantic's smart union would prefer the plain ``int`` branch for an int input (exact type match),
     so the enum is resolved here and the union only confirms it. ``keep_text`` lets a non-numeric
     string through unchanged (for fields whose value set is not documented at all).
     """
+    names = _members(enum_cls)
 
     def convert(value: Any) -> Any:
         if value is None or isinstance(value, enum_cls):
@@ -194,6 +203,8 @@ def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> BeforeValidator
         try:
             number = _as_int(value)
         except PydanticCustomError:
+            if isinstance(value, str) and (member := names.get(_norm(value))) is not None:
+                return member
             if keep_text and isinstance(value, str):
                 return value
             raise
@@ -206,7 +217,9 @@ def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> BeforeValidator
 
 
 def str_code(enum_cls: type[_SE]) -> BeforeValidator:
-    """Validator for ``Enum | str`` fields: exact value, then case-insensitive, else the text as sent."""
+    """Validator for ``Enum | str`` fields: the member by value or name (case- and separator-
+    insensitive), else the text as sent."""
+    names = _members(enum_cls)
 
     def convert(value: Any) -> Any:
         if value is None or isinstance(value, enum_cls):
@@ -215,47 +228,9 @@ def str_code(enum_cls: type[_SE]) -> BeforeValidator:
             value = str(value)
         if not isinstance(value, str):
             raise PydanticCustomError("string_type", "Input should be a valid string")
-        text = value.strip()
-        try:
-            return enum_cls(text)
-        except ValueError:
-            folded = text.casefold()
-            for member in enum_cls:
-                if str(member.value).casefold() == folded:
-                    return member
-            return value
+        return names.get(_norm(value), value)
 
     return BeforeValidator(convert)
-
-
-def _norm(text: str) -> str:
-    return text.strip().upper().replace(" ", "_").replace("-", "_")
-
-
-def enum_or_raw(enum_cls: type[E]) -> Callable[[Any], Any]:
-    """Before-validator: a member by value or by name (case/space-insensitive), else the value unchanged.
-
-    Paired with ``Enum | int`` / ``Enum | str`` so a code DataWorks adds tomorrow still decodes (as the
-    raw value) instead of failing the whole event.
-    """
-    lookup: dict[str, E] = {}
-    for member in enum_cls:
-        lookup.setdefault(_norm(str(member.value)), member)
-    for member in enum_cls:
-        lookup.setdefault(_norm(member.name), member)
-
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, (bool, enum_cls)):
-            return value
-        if isinstance(value, (int, str)):
-            member = lookup.get(_norm(str(value)))
-            if member is not None:
-                return member
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                return int(value)
-        return value
-
-    return convert
 
 
 def _epoch_biz_date(value: Any) -> Any:
@@ -309,11 +284,9 @@ __all__ = [
     "DataWorksPayload",
     "EpochBizDate",
     "GenericPayload",
-    "IntId",
     "JsonText",
     "Timestamp",
     "WireModel",
-    "enum_or_raw",
     "field_value",
     "int_code",
     "str_code",

@@ -10,7 +10,7 @@ reference). The documented samples disagree with the tables in places; the model
 * ``fileCreateTime`` is a Shanghai wall-clock string, ``createTime`` / ``modifyTime`` epoch milliseconds;
 * the table events carry neither ``eventCode`` nor ``blockBusiness`` in the documented sample.
 
-Also home of :func:`enum_or_raw`, the before-validator the other payload modules use for coded values.
+Coded values use :func:`dwevents.models.base.int_code` / ``str_code`` like every payload module.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from __future__ import annotations
 from enum import Enum, IntEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import PlainSerializer
 
-from dwevents.models.base import DataWorksPayload, Timestamp, enum_or_raw
+from dwevents.models.base import DataWorksPayload, Timestamp, int_code, str_code
 
 
 class SchedulerType(IntEnum):
@@ -84,13 +84,13 @@ def _scheduler_name(value: Any) -> Any:
 #: ``"NORMAL"`` / ``0`` / ``"0"`` → :class:`SchedulerType`; unknown names or codes kept as they came.
 SchedulerTypeValue = Annotated[
     int | str | SchedulerType,
-    BeforeValidator(enum_or_raw(SchedulerType)),
+    int_code(SchedulerType, keep_text=True),
     PlainSerializer(_scheduler_name, when_used="json"),
 ]
 #: ``"0"`` / ``0`` → :class:`ChangeType`; an unknown code is kept as a string.
-ChangeTypeValue = Annotated[str | ChangeType, BeforeValidator(enum_or_raw(ChangeType))]
+ChangeTypeValue = Annotated[str | ChangeType, str_code(ChangeType)]
 #: ``10`` / ``"10"`` → :class:`FileType`; an unknown code is kept as an int.
-FileTypeValue = Annotated[int | FileType, BeforeValidator(enum_or_raw(FileType))]
+FileTypeValue = Annotated[int | FileType, int_code(FileType)]
 
 
 class NodeChangePayload(DataWorksPayload):
@@ -179,5 +179,4 @@ __all__ = [
     "SchedulerType",
     "SchedulerTypeValue",
     "TableChangePayload",
-    "enum_or_raw",
 ]

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from enum import Enum, IntEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Discriminator, Tag
+from pydantic import Discriminator, Tag
 
-from dwevents.models.base import DataWorksPayload, Timestamp, WireModel, enum_or_raw
+from dwevents.models.base import DataWorksPayload, Timestamp, WireModel, int_code, str_code
 
 
 class GranteeType(IntEnum):
@@ -62,15 +62,11 @@ class DeadlineType(str, Enum):
 
 
 # Raw type first: see the note in datastudio.py (better error text; the member still wins).
-GranteeTypeValue = Annotated[int | GranteeType, BeforeValidator(enum_or_raw(GranteeType))]
-AssignmentCategoryValue = Annotated[
-    str | AssignmentCategory, BeforeValidator(enum_or_raw(AssignmentCategory))
-]
-DataServiceResourceTypeValue = Annotated[
-    int | DataServiceResourceType, BeforeValidator(enum_or_raw(DataServiceResourceType))
-]
-EnvCodeValue = Annotated[int | EnvCode, BeforeValidator(enum_or_raw(EnvCode))]
-DeadlineTypeValue = Annotated[str | DeadlineType, BeforeValidator(enum_or_raw(DeadlineType))]
+GranteeTypeValue = Annotated[int | GranteeType, int_code(GranteeType)]
+AssignmentCategoryValue = Annotated[str | AssignmentCategory, str_code(AssignmentCategory)]
+DataServiceResourceTypeValue = Annotated[int | DataServiceResourceType, int_code(DataServiceResourceType)]
+EnvCodeValue = Annotated[int | EnvCode, int_code(EnvCode)]
+DeadlineTypeValue = Annotated[str | DeadlineType, str_code(DeadlineType)]
 
 
 class GranteeAccount(WireModel):

@@ -12,9 +12,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BeforeValidator
-
-from dwevents.models.base import DataWorksPayload, enum_or_raw
+from dwevents.models.base import DataWorksPayload, str_code
 
 
 class ModuleType(str, Enum):
@@ -64,12 +62,12 @@ class ConflictMode(str, Enum):
 
 
 # Raw type first: see the note in datastudio.py (better error text; the member still wins).
-ModuleTypeValue = Annotated[str | ModuleType, BeforeValidator(enum_or_raw(ModuleType))]
-UploadSourceTypeValue = Annotated[str | UploadSourceType, BeforeValidator(enum_or_raw(UploadSourceType))]
-OptTableTypeValue = Annotated[str | OptTableType, BeforeValidator(enum_or_raw(OptTableType))]
-TargetEngineTypeValue = Annotated[str | TargetEngineType, BeforeValidator(enum_or_raw(TargetEngineType))]
-WriteTypeValue = Annotated[str | WriteType, BeforeValidator(enum_or_raw(WriteType))]
-ConflictModeValue = Annotated[str | ConflictMode, BeforeValidator(enum_or_raw(ConflictMode))]
+ModuleTypeValue = Annotated[str | ModuleType, str_code(ModuleType)]
+UploadSourceTypeValue = Annotated[str | UploadSourceType, str_code(UploadSourceType)]
+OptTableTypeValue = Annotated[str | OptTableType, str_code(OptTableType)]
+TargetEngineTypeValue = Annotated[str | TargetEngineType, str_code(TargetEngineType)]
+WriteTypeValue = Annotated[str | WriteType, str_code(WriteType)]
+ConflictModeValue = Annotated[str | ConflictMode, str_code(ConflictMode)]
 
 
 class _TransferPayload(DataWorksPayload):
