@@ -1,0 +1,80 @@
+"""One home for what every YAML file of the package shares: the strict model base, the loader, and the
+one-line description of a pydantic error.
+
+Why one module: the config file, the rules file and the notification channels used to carry three copies
+of each, and their error texts drifted apart. A user's typo in any of them now reads the same way:
+``<source>: <key>: <what is wrong>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from dwevents.errors import ConfigError
+
+__all__ = ["Strict", "describe_error", "load_yaml"]
+
+
+class Strict(BaseModel):
+    """A configuration model: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """SafeLoader (the C one when available) without implicit timestamps: dates stay text, so the schema
+    validates them and names the key (PyYAML itself raises a bare ValueError for 2026-02-30)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str, *, source: str, top: str = "a mapping at the top level") -> dict[str, Any]:
+    """Parse one YAML document that must be a mapping (empty → ``{}``); errors are ConfigErrors."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"not valid YAML{where}", source=source) from None
+    except ValueError as exc:  # a scalar constructor refused a value
+        raise ConfigError(f"not valid YAML ({exc})", source=source) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"expected {top}", source=source)
+    return data
+
+
+def describe_error(
+    exc: ValidationError, *, name_item: Callable[[tuple[Any, ...]], str | None] | None = None
+) -> tuple[str, str]:
+    """(key, message) of a pydantic error in the file's own names: ``rules[2].check.limit``, ``unknown
+    key``. ``name_item`` may replace a location prefix with a friendlier one (e.g. the rule's name)."""
+    first = exc.errors(include_url=False)[0]
+    loc = tuple(first["loc"])
+    parts = [p for p in loc if not str(p).startswith(("function-", "literal[", "tagged-union["))]
+    key = ""
+    for part in parts:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    if name_item is not None:
+        named = name_item(loc)
+        if named:
+            key = named
+    msg = str(first["msg"])
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return re.sub(r"\.?\b(OptionVerdict|str)\b", "", key), msg
