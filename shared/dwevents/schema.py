@@ -29,7 +29,7 @@ class Strict(BaseModel):
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_Base):  # type: ignore[misc]
+class _Loader(_Base):
     """SafeLoader (the C one when available) without implicit timestamps: dates stay text, so the schema
     validates them and names the key (PyYAML itself raises a bare ValueError for 2026-02-30)."""
 

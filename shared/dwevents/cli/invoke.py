@@ -1,0 +1,160 @@
+"""``dwevents invoke``: events through the local EventBridge emulator and handlers, or the deployed
+functions with ``--remote``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from dwevents.cli._common import EXIT_NO_MATCH, EXIT_OK, configure_logging, event_files, short
+from dwevents.errors import DwEventsError
+
+
+def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
+    configure_logging(args.verbose)
+    files = event_files(args.files or ["events"])
+    if not files:
+        raise DwEventsError("no event files found")
+    if args.remote:
+        return _invoke_remote(args, files, out)
+    from dwevents.local.emulator import LocalBus
+
+    syaml = Path(args.syaml)
+    if not syaml.exists():
+        raise DwEventsError(f"{syaml}: not found (run from the project root or pass --syaml)")
+    counts: dict[str, int] = {}
+    with LocalBus(syaml) as bus:
+        for path in files:
+            for report in bus.invoke_bytes(path.read_bytes(), source_file=str(path)):
+                counts[report.outcome] = counts.get(report.outcome, 0) + 1
+                if args.json:
+                    out.write(json.dumps(report.as_dict(), ensure_ascii=False, default=str) + "\n")
+                else:
+                    _print_report(report, out)
+        if not args.json:
+            if bus.dataworks is not None:
+                verdicts = list(bus.dataworks.verdicts)
+                out.write(
+                    f"\nLocal DataWorks API stand-in ({bus.dataworks.endpoint}) received "
+                    f"{len(verdicts)} verdict(s):\n"
+                )
+                for v in verdicts:
+                    out.write(
+                        f"  {_get(v, 'action')}: {_get(v, 'check_result')} for message "
+                        f"{_get(v, 'message_id')}  {short(_get(v, 'tip') or '', 90)}\n"
+                    )
+            summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+            out.write(f"\n{sum(counts.values())} event(s): {summary}\n")
+    return EXIT_OK
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def _print_report(report: Any, out: TextIO) -> None:
+    name = Path(report.source_file).name if report.source_file else "-"
+    fns = ", ".join(report.functions) or "(no function)"
+    out.write(f"{name}  {report.type or '?'}\n  → {fns}: {report.outcome.upper()}\n")
+    for action in report.actions:
+        kind = action.get("action")
+        if kind == "audit":
+            rec = action.get("record", {})
+            facts = " ".join(
+                f"{k}={rec[k]}"
+                for k in ("who", "workspace_id", "node", "instance", "table", "file", "status")
+                if rec.get(k) not in (None, "", [])
+            )
+            out.write(f"    audit: {rec.get('title')}  {short(facts, 100)}\n")
+        elif kind == "notify":
+            state = "sent" if action.get("ok") else f"NOT sent ({action.get('error')})"
+            out.write(
+                f"    notify {action.get('channel')} [{action.get('route')}]: {state}: "
+                f"{short(action.get('text') or '', 100)}\n"
+            )
+        elif kind == "metrics":
+            lines = action.get("lines") or []
+            out.write(f"    metrics: {', '.join(_metric(line) for line in lines)}\n")
+        elif kind == "skip":
+            out.write(f"    skipped: {action.get('reason')}\n")
+    if report.verdict:
+        v = report.verdict
+        ack = "acknowledged" if v.get("acknowledged") else f"NOT acknowledged ({v.get('error')})"
+        out.write(
+            f"    verdict: {v.get('result')} via {v.get('api')} ({ack})"
+            f"{' rule ' + v['rule'] if v.get('rule') else ''}"
+            f"{': ' + short(v['tip'], 90) if v.get('tip') else ''}\n"
+        )
+    if report.error:
+        out.write(f"    error: {short(report.error, 160)}\n")
+
+
+def _metric(line: dict[str, Any]) -> str:
+    label = line.get("phase") or line.get("status")
+    unit = "" if line.get("unit") == "count" else line.get("unit", "")
+    return f"{line['metric']}[{label}]={line['value']}{unit}"
+
+
+def _invoke_remote(args: argparse.Namespace, files: list[Path], out: TextIO) -> int:
+    """Route like EventBridge would (s.yaml patterns), then invoke the deployed functions through FC."""
+    from dwevents.deploy.remote import invoke_remote
+    from dwevents.deploy.syaml import load_syaml
+    from dwevents.local.pattern import compile_pattern
+
+    declared = load_syaml(Path(args.syaml))
+    region = args.region or str(declared.vars.get("region") or "") or None
+    if not region:
+        raise DwEventsError("no region: pass --region or set vars.region in s.yaml")
+    routes = [(fn, compile_pattern(fn.pattern)) for fn in declared.functions if fn.pattern]
+    status = EXIT_OK
+    for path in files:
+        try:
+            document = json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise DwEventsError(f"{path}: not JSON ({exc})") from None
+        for item in document if isinstance(document, list) else [document]:
+            targets = [fn for fn, pattern in routes if isinstance(item, dict) and pattern.matches(item)]
+            if not targets:
+                out.write(json.dumps({"file": str(path), "function": None, "outcome": "unrouted"}) + "\n")
+                continue
+            for fn in targets:
+                result = invoke_remote(
+                    fn.name,
+                    json.dumps(item).encode(),
+                    region=region,
+                    endpoint=args.endpoint,
+                    protocol=args.protocol,
+                )
+                try:
+                    response: Any = result.json()
+                except ValueError:
+                    response = result.body.decode("utf-8", "replace")
+                record = {
+                    "file": str(path),
+                    "function": fn.name,
+                    "status": result.status,
+                    "request_id": result.request_id,
+                    "error_type": result.error_type,
+                    "response": response,
+                }
+                if not result.ok:
+                    status = EXIT_NO_MATCH
+                out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    return status
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("invoke", help="run events through the local EventBridge emulator and handlers")
+    p.add_argument("files", nargs="*", help="event files or directories (default: events/)")
+    p.add_argument("--json", action="store_true", help="one JSON object per event, nothing else on stdout")
+    p.add_argument("--syaml", default="s.yaml")
+    p.add_argument("--remote", action="store_true", help="invoke the deployed functions through FC's API")
+    p.add_argument("--region", default=None)
+    p.add_argument(
+        "--endpoint", default=None, help="FC API host[:port] (default fcv3 endpoint of the region)"
+    )
+    p.add_argument("--protocol", default="https")
+    p.add_argument("-v", "--verbose", action="count", default=0)
+    p.set_defaults(func=cmd_invoke)
