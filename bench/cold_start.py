@@ -40,7 +40,7 @@ m.handler(open({REGULAR_EVENT!r}, 'rb').read(), ctx)
 
 EXTENSION = f"""
 import importlib.util, os, sys
-from dwevents.local.dataworks_api import DataWorksApiStandIn
+from dwevents.local.dataworks.server import DataWorksApiStandIn
 from dwevents.local.fc_context import FunctionMeta, LocalContext
 server = DataWorksApiStandIn().start()
 os.environ.update(server.client_env())

@@ -25,9 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from dwevents.catalogue import ReplyApi
-from dwevents.dataworks import DataWorksClient, DataWorksSettings
-from dwevents.local.dataworks_api import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DataWorksApiStandIn
-from dwevents.reply import send_verdict
+from dwevents.dataworks.client import DataWorksClient
+from dwevents.dataworks.reply import send_verdict
+from dwevents.dataworks.settings import DataWorksSettings
+from dwevents.local.dataworks.server import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    DataWorksApiStandIn,
+)
 from dwevents.verdict import CheckResult, Verdict
 
 RESULTS = Path(__file__).resolve().parent / "results" / "reply_latency.json"
@@ -44,14 +49,17 @@ print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 IMPORT_CASES = {
     "python -c pass": "pass",
-    "import dwevents.dataworks": "import dwevents.dataworks",
+    "import dwevents.dataworks.client": "import dwevents.dataworks.client",
     "SDK client import": "from alibabacloud_dataworks_public20200518.client import Client",
     "DataWorksClient.warm() (sdk)": (
-        "from dwevents.dataworks import DataWorksClient, DataWorksSettings; "
-        "DataWorksClient(DataWorksSettings(endpoint='x', access_key_id='a', access_key_secret='b')).warm()"
+        "from dwevents.dataworks.client import DataWorksClient; "
+        "from dwevents.dataworks.settings import DataWorksSettings; "
+        "DataWorksClient(DataWorksSettings(endpoint='x', access_key_id='a', access_key_secret='b', "
+        "transport='sdk')).warm()"
     ),
     "DataWorksClient.warm() (lean)": (
-        "from dwevents.dataworks import DataWorksClient, DataWorksSettings; "
+        "from dwevents.dataworks.client import DataWorksClient; "
+        "from dwevents.dataworks.settings import DataWorksSettings; "
         "DataWorksClient(DataWorksSettings(endpoint='x', access_key_id='a', access_key_secret='b', "
         "transport='lean')).warm()"
     ),

@@ -68,7 +68,7 @@ def fc_context() -> Callable[..., LocalContext]:
 @pytest.fixture
 def standin() -> Iterator[Any]:
     """A running DataWorks API stand-in (real HTTP, checks ACS3 signatures)."""
-    from dwevents.local.dataworks_api import DataWorksApiStandIn
+    from dwevents.local.dataworks.server import DataWorksApiStandIn
 
     with DataWorksApiStandIn() as server:
         yield server
@@ -77,7 +77,7 @@ def standin() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def api_server() -> Iterator[Any]:
     """One DataWorks API stand-in per test module (use ``api`` for a clean slate per test)."""
-    from dwevents.local.dataworks_api import DataWorksApiStandIn
+    from dwevents.local.dataworks.server import DataWorksApiStandIn
 
     with DataWorksApiStandIn() as server:
         yield server
@@ -93,7 +93,8 @@ def api(api_server: Any) -> Any:
 @pytest.fixture(scope="module", params=("sdk", "lean"))
 def client(api_server: Any, request: pytest.FixtureRequest) -> Any:
     """A DataWorks client pointed at the stand-in, over the official SDK and over the lean transport."""
-    from dwevents.dataworks import DataWorksClient, DataWorksSettings
+    from dwevents.dataworks.client import DataWorksClient
+    from dwevents.dataworks.settings import DataWorksSettings
 
     environ = {**api_server.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": request.param}
     dw = DataWorksClient(DataWorksSettings.from_env(environ=environ))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dwevents.cli import main
-from dwevents.local.cloud_api import CloudApiStandIn
+from dwevents.local.cloud import CloudApiStandIn
 from dwevents.local.emulator import LocalBus
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -459,10 +459,13 @@ def test_given_type_and_event_code_disagree_when_decoded_then_type_wins() -> Non
     doc["data"]["eventCode"] = "run-file"
     # WHEN decoded
     event = decode_one(doc)
-    # THEN the spec is the one of type; event_code reports what the payload said
+    # THEN the spec and the event code are the type's; the payload's eventCode stays in the payload
+    # (issue 10: routing and audit follow the envelope, not a placeholder such as the documented "xxxx")
     assert event.spec is BY_TYPE["dataworks:FileChange:CommitFile"]
     assert event.type == "dataworks:FileChange:CommitFile"
-    assert event.event_code == "run-file"
+    assert event.event_code == "commit-file"
+    assert event.payload.to_wire()["eventCode"] == "run-file"
+    assert event.summary()["event_code"] == "commit-file"
 
 
 def test_given_no_type_when_decoded_then_event_code_is_the_fallback() -> None:
@@ -478,14 +481,29 @@ def test_given_no_type_when_decoded_then_event_code_is_the_fallback() -> None:
     assert event.as_cloudevent()["type"] == "dataworks:FileChange:CommitFile"
 
 
-def test_given_an_unknown_type_with_a_known_event_code_when_decoded_then_event_code_decides() -> None:
-    # GIVEN a type the catalogue does not know and a known eventCode
-    doc = dict(sample(COMMIT_FILE), type="dataworks:FileChange:CommitFileV2")
+@pytest.mark.parametrize(
+    ("type_", "code", "category"),
+    [
+        ("dataworks:FileChange:CommitFileV2", "commit-file", "FileChange"),
+        ("dataworks:NodeChange:NotARealAction", "commit-file", "NodeChange"),
+        ("dataworks:NodeChange:NotARealAction", "start-diJob", "NodeChange"),
+        ("dataworks:nodechange:NotARealAction", "deploy-file", "NodeChange"),
+    ],
+)
+def test_given_an_unknown_type_with_a_known_event_code_when_decoded_then_not_rescued(
+    type_: str, code: str, category: str
+) -> None:
+    # GIVEN a type the catalogue does not know and a payload eventCode it does know
+    doc = dict(sample(COMMIT_FILE), type=type_)
+    doc["data"] = dict(doc["data"], eventCode=code)
     # WHEN decoded
     event = decode_one(doc)
-    # THEN the eventCode entry decodes it and the received type is reported as received
-    assert event.spec is BY_TYPE["dataworks:FileChange:CommitFile"]
-    assert event.type == "dataworks:FileChange:CommitFileV2"
+    # THEN it stays an unknown event of the type's own category: no spec, no event code, no verdict
+    # (issue 10: NotARealAction with eventCode commit-file was answered by the FileChange function)
+    assert event.spec is None and event.event_code is None and not event.is_extension
+    assert isinstance(event.payload, GenericPayload)
+    assert event.type == type_ and event.category == category
+    assert event.payload.to_wire()["eventCode"] == code
 
 
 @pytest.mark.parametrize(
@@ -541,7 +559,8 @@ def test_given_an_unknown_type_when_decoded_then_generic_payload_keeps_everythin
     assert isinstance(event.payload, GenericPayload)
     assert event.type == "dataworks:QuantumChange:QuantumChanged"
     assert event.category == "QuantumChange"
-    assert event.event_code == "quantum-change"
+    # AND the type has no catalogue code: the payload's eventCode stays in the payload only
+    assert event.event_code is None and event.payload.to_wire()["eventCode"] == "quantum-change"
     wire = event.payload.to_wire()
     assert wire == {k: v for k, v in data.items() if v is not None}
     assert event.payload.model_extra == {"nested": data["nested"], "projectId": "42", "flag": True}
@@ -762,7 +781,7 @@ def test_given_input_larger_than_the_limit_when_decoded_then_refused_before_pars
     form: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a 64-byte limit and a sample far larger
-    monkeypatch.setattr(envelope, "MAX_INPUT_BYTES", 64)
+    monkeypatch.setattr(envelope.limits, "MAX_INPUT_BYTES", 64)
     raw_bytes = (EVENTS / NODE_CREATED).read_bytes()
     raw: bytes | str = raw_bytes if form == "bytes" else raw_bytes.decode()
     # WHEN decoded THEN refused with the size and the limit
@@ -774,7 +793,7 @@ def test_given_input_larger_than_the_limit_when_decoded_then_refused_before_pars
 def test_given_input_exactly_at_the_limit_when_decoded_then_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a limit equal to the input size WHEN decoded THEN accepted
     raw = (EVENTS / NODE_CREATED).read_bytes()
-    monkeypatch.setattr(envelope, "MAX_INPUT_BYTES", len(raw))
+    monkeypatch.setattr(envelope.limits, "MAX_INPUT_BYTES", len(raw))
     assert decode_one(raw).spec is not None
 
 

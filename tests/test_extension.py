@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from dwevents.catalogue import CATALOGUE, EventSpec, ReplyApi
-from dwevents.local.dataworks_api import VERDICT_ACTIONS, DataWorksApiStandIn
+from dwevents.local.dataworks.server import DataWorksApiStandIn
+from dwevents.local.dataworks.spec import VERDICT_ACTIONS
 from dwevents.policy import PolicyEngine
 from dwevents.runtime import FunctionApp, InvocationResult, RetryBatchError
 from dwevents.verdict import MAX_TIP_CHARS
@@ -123,7 +124,7 @@ def evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 WIRE = {
     (ReplyApi.UPDATE_IDE_EVENT_RESULT, "FAIL"): ("FAIL", ""),
     (ReplyApi.UPDATE_IDE_EVENT_RESULT, "WARN"): ("WARN", ""),
-    (ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT, "FAIL"): ("Fail", ""),
+    (ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT, "FAIL"): ("FAIL", ""),
     (ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT, "WARN"): ("OK", "WARN: "),
     (ReplyApi.CALLBACK_EXTENSION, "FAIL"): ("FAIL", ""),
     (ReplyApi.CALLBACK_EXTENSION, "WARN"): ("WARN", ""),
@@ -149,7 +150,7 @@ def test_given_each_extension_point_when_a_rule_fails_then_one_verdict_reaches_i
     assert event.outcome == "processed", event.error
     [verdict] = standin.verdicts
     wire_result, prefix = WIRE[(spec.reply_api, result)]  # type: ignore[index]
-    code = doc["data"].get("eventCode") or spec.event_code
+    code = spec.event_code  # the envelope type's code, whatever the payload's eventCode says
     assert (verdict.action, verdict.message_id, verdict.extension_code, verdict.check_result) == (
         spec.reply_api.value,  # type: ignore[union-attr]
         doc["id"],
@@ -161,13 +162,13 @@ def test_given_each_extension_point_when_a_rule_fails_then_one_verdict_reaches_i
     # ... and the report says what was sent
     report = event.verdict
     assert report is not None
-    assert (report["result"], report["api"], report["acknowledged"], report["attempts"]) == (
+    assert (report.result, report.api, report.acknowledged, report.attempts) == (
         result,
         verdict.action,
         True,
         1,
     )
-    assert report["origin"] == "policy" and report["rule"] == "block-all" and report["sent_as"] == wire_result
+    assert report.origin == "policy" and report.rule == "block-all" and report.sent_as == wire_result
     assert not out.needs_retry
 
 
@@ -214,7 +215,8 @@ def test_given_an_fc_direct_message_when_handled_then_the_verdict_is_the_return_
     doc = load_sample(sample)
     app = make_app(category, block_all() if rules == "block" else None)
     # WHEN DataWorks invokes the function directly
-    answer = json.loads(app.handler(raw(doc), fc_context()))
+    result = app.process(raw(doc), fc_context())
+    answer = json.loads(result.handler_return())
     # THEN the ExtensionResponse is the return value ...
     assert answer["messageId"] == doc["messageId"]
     assert answer["checkResult"] == expected[0]
@@ -223,7 +225,8 @@ def test_given_an_fc_direct_message_when_handled_then_the_verdict_is_the_return_
     assert standin.verdicts == []
     assert not [r for r in standin.requests if r.action in VERDICT_ACTIONS]
     assert {r.action for r in standin.requests} <= {"GetExtension"}
-    assert app.last_result is not None and app.last_result.events[0].verdict["api"] == "return"  # type: ignore[index]
+    verdict = result.events[0].verdict
+    assert verdict is not None and verdict.api is ReplyApi.RETURN
 
 
 def test_given_an_fc_direct_message_no_rule_applies_to_when_handled_then_no_request_at_all(
@@ -264,7 +267,7 @@ def test_given_the_policy_raises_when_handled_then_the_fail_mode_verdict_says_wh
     assert verdict.tip == (
         f"dwevents: the check failed (RuntimeError: rule engine bug); {origin} ({expected}) by configuration"
     )
-    assert event.verdict is not None and event.verdict["origin"] == origin and event.verdict["acknowledged"]
+    assert event.verdict is not None and event.verdict.origin == origin and event.verdict.acknowledged
     assert event.outcome == "processed" and not event.retry
 
 
@@ -331,7 +334,7 @@ def test_given_enrichment_fails_every_time_when_handled_then_the_fail_mode_verdi
     assert verdict.check_result == "WARN"
     assert "GetIDEEventDetail failed: HTTP 500 InternalError.System" in verdict.tip
     assert verdict.tip.endswith("fail-open (WARN) by configuration")
-    assert event.verdict is not None and event.verdict["acknowledged"] is True
+    assert event.verdict is not None and event.verdict.acknowledged is True
     assert [r.status for r in standin.requests if r.action == "GetIDEEventDetail"] == [500]
 
 
@@ -351,7 +354,7 @@ def test_given_transient_reply_errors_when_handled_then_retried_until_acknowledg
     standin.inject("UpdateIDEEventResult", status=status, times=times)
     app = make_app("FileChange", block_all())
     result = json.loads(app.handler(raw(commit_event()), fc_context(timeout=10)))
-    report = result["events"][0]["verdict"]
+    report = result["events"][0]["verdict"]  # the handler's JSON contract
     assert report["acknowledged"] is True and report["attempts"] == times + 1
     assert report["error"] is None and report["error_code"] is None
     [verdict] = standin.verdicts  # the failed attempts recorded nothing
@@ -366,14 +369,13 @@ def test_given_a_permanent_reply_error_when_handled_then_not_retried_and_the_bat
 ) -> None:
     standin.inject("UpdateIDEEventResult", status=400, code="Invalid.Param")
     app = make_app("FileChange", block_all())
+    result = app.process(raw(commit_event()), fc_context(timeout=10))
     with pytest.raises(RetryBatchError, match="msg-commit-1"):
-        app.handler(raw(commit_event()), fc_context(timeout=10))
-    result = app.last_result
-    assert result is not None
+        result.handler_return()
     report = result.events[0].verdict
     assert report is not None
-    assert (report["acknowledged"], report["attempts"], report["error_code"]) == (False, 1, "Invalid.Param")
-    assert "HTTP 400" in report["error"]
+    assert (report.acknowledged, report.attempts, report.error_code) == (False, 1, "Invalid.Param")
+    assert "HTTP 400" in report.error
     assert "Invalid.Param" in (result.events[0].error or "")
     assert standin.verdicts == []
     assert len([r for r in standin.requests if r.action == "UpdateIDEEventResult"]) == 1
@@ -390,14 +392,15 @@ def test_given_dataworks_hangs_when_handled_then_gives_up_by_the_deadline_and_th
     app = make_app("FileChange", block_all())
     started = time.monotonic()
     # WHEN the handler runs
+    result = app.process(raw(commit_event()), fc_context(timeout=3))
     with pytest.raises(RetryBatchError):
-        app.handler(raw(commit_event()), fc_context(timeout=3))
+        result.handler_return()
     # THEN it gives up by the deadline, reporting a timeout
     assert time.monotonic() - started < decision_deadline_s(3) + SLACK_S
-    first = app.last_result.events[0].verdict  # type: ignore[union-attr]
-    assert first is not None and first["acknowledged"] is False
-    assert first["error_code"] == "Transport.Timeout"
-    assert first["attempts"] >= 1
+    first = result.events[0].verdict
+    assert first is not None and first.acknowledged is False
+    assert first.error_code == "Transport.Timeout"
+    assert first.attempts >= 1
     assert standin.verdicts == []  # still held by the stand-in
     # WHEN DataWorks recovers and EventBridge retries the same event
     standin.clear_faults()
@@ -423,8 +426,8 @@ def test_given_a_duplicate_delivery_when_handled_then_the_stored_verdict_is_rese
     assert (first.outcome, second.outcome) == ("processed", "duplicate")
     assert evaluations == ["msg-commit-1"]
     assert first.verdict is not None and second.verdict is not None
-    assert (first.verdict["origin"], second.verdict["origin"]) == ("policy", "stored")
-    assert second.verdict["result"] == "WARN" and second.verdict["tip"] == first.verdict["tip"]
+    assert (first.verdict.origin, second.verdict.origin) == ("policy", "stored")
+    assert second.verdict.result == "WARN" and second.verdict.tip == first.verdict.tip
     # one verdict per delivery, both the one decided first
     assert [(v.message_id, v.check_result, v.tip) for v in standin.verdicts] == [
         ("msg-commit-1", "WARN", "commit-file blocked in workspace 42")
@@ -436,11 +439,12 @@ def test_given_a_wrong_secret_when_handled_then_not_acknowledged_and_not_retried
 ) -> None:
     # GIVEN no rule applies (no lookup) and the function signs with a wrong secret
     app = make_app("FileChange", rules_text(), ALIBABA_CLOUD_ACCESS_KEY_SECRET="not-the-secret")
+    result = app.process(raw(commit_event()), fc_context(timeout=10))
     with pytest.raises(RetryBatchError):
-        app.handler(raw(commit_event()), fc_context(timeout=10))
-    report = app.last_result.events[0].verdict  # type: ignore[union-attr]
+        result.handler_return()
+    report = result.events[0].verdict
     assert report is not None
-    assert (report["acknowledged"], report["attempts"], report["error_code"]) == (
+    assert (report.acknowledged, report.attempts, report.error_code) == (
         False,
         1,
         "SignatureDoesNotMatch",
@@ -469,7 +473,7 @@ def test_given_a_very_long_tip_when_sent_then_it_is_truncated_to_the_limit(
     assert len(verdict.tip) == MAX_TIP_CHARS
     assert verdict.tip.startswith(prefix + "xxx") and verdict.tip.endswith("…")
     report = result.events[0].verdict
-    assert report is not None and len(report["tip"]) <= MAX_TIP_CHARS and report["acknowledged"]
+    assert report is not None and len(report.tip) <= MAX_TIP_CHARS and report.acknowledged
 
 
 def test_given_an_fc_direct_duplicate_when_handled_then_the_stored_answer_is_returned_without_deciding(
@@ -481,10 +485,11 @@ def test_given_an_fc_direct_duplicate_when_handled_then_the_stored_answer_is_ret
     app = make_app("ResourcesDownload")
     doc = load_sample("fc-direct/download-resources")
     first = json.loads(app.handler(raw(doc), fc_context()))
-    second = json.loads(app.handler(raw(doc), fc_context()))
+    again = app.process(raw(doc), fc_context())
+    second = json.loads(again.handler_return())
     assert first == second and first["checkResult"] == "WARN"
     assert evaluations == [doc["messageId"]]
-    assert app.last_result is not None and app.last_result.events[0].outcome == "duplicate"
+    assert again.events[0].outcome == "duplicate"
 
 
 def _closed_port() -> int:

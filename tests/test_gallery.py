@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import dwevents
-from dwevents.local.dataworks_api import DataWorksApiStandIn
+from dwevents.local.dataworks.server import DataWorksApiStandIn
 from dwevents.policy import PolicyEngine
 from dwevents.runtime import FunctionApp
 
@@ -71,7 +71,7 @@ CASES = [
         clock=datetime(2026, 11, 10, 16, 30, tzinfo=timezone.utc),  # 11-11 00:30 in Shanghai
         expected=(
             WB,
-            "Fail",
+            "FAIL",
             "Change freeze (2026-11-11 is a freeze date); backfill-data is blocked. "
             "Contact the platform team for an exception.",
         ),
@@ -224,7 +224,7 @@ CASES = [
         "NodeChange/undeploy-node",
         expected=(
             WB,
-            "Fail",
+            "FAIL",
             "Only the platform team may undeploy-node in workspace 42 (operator 207712345678901234).",
         ),
     ),
@@ -248,7 +248,7 @@ CASES = [
         "backfill-limits",
         "BackfillDataOperate/backfill-data",
         data={"multipleTimePeriods": periods},
-        expected=(WB, "Fail", "Backfill spans 91 days; at most 31 days per request."),
+        expected=(WB, "FAIL", "Backfill spans 91 days; at most 31 days per request."),
     ),
     Case(
         "backfill-many-nodes-warns",
@@ -384,8 +384,8 @@ def test_given_a_gallery_rules_file_when_an_adapted_sample_runs_then_dataworks_r
     [verdict] = standin.verdicts
     assert (verdict.action, verdict.check_result, verdict.tip) == case.expected
     assert (verdict.message_id, verdict.extension_code) == (doc["id"], EXT)
-    assert event.verdict is not None and event.verdict["acknowledged"] is True
-    assert event.verdict["origin"] == "policy"
+    assert event.verdict is not None and event.verdict.acknowledged is True
+    assert event.verdict.origin == "policy"
 
 
 def test_every_gallery_file_has_a_failing_and_a_passing_case() -> None:

@@ -19,7 +19,6 @@ from dwevents.idempotency import (
     RecordStatus,
     RedisStore,
     idempotency_key,
-    redact_url,
     store_from_url,
 )
 
@@ -287,6 +286,19 @@ def test_lru_evicts_the_least_recently_used(clock: FakeClock) -> None:
     assert store.get("a") is not None and store.get("c") is not None
 
 
+def test_given_large_results_then_the_memory_store_stays_within_its_byte_budget(clock: FakeClock) -> None:
+    # GIVEN a store allowed many records but only 64 KiB of them
+    store = MemoryStore(max_items=10_000, max_bytes=64 * 1024, clock=clock)
+    # WHEN 100 events of ~4 KiB each complete
+    for i in range(100):
+        claim = store.claim(f"k{i}", in_progress_until=clock() + 10, ttl_s=3600)
+        store.complete(f"k{i}", {"tip": "x" * 4000}, ttl_s=3600, token=claim.token)
+    # THEN the oldest were evicted to stay within the budget, and the newest are kept
+    assert store.size_bytes <= 64 * 1024
+    assert 10 <= len(store) < 20
+    assert store.get("k99") is not None and store.get("k0") is None
+
+
 def test_memory_store_is_atomic_across_threads(clock: FakeClock) -> None:
     # GIVEN 16 threads delivering the same event at once to one gate
     gate = Idempotency(MemoryStore(clock=clock), clock=clock)
@@ -341,24 +353,29 @@ def test_store_from_url_rejects_other_schemes_without_leaking_the_password() -> 
     assert "hunter2" not in str(info.value)
 
 
-def test_redact_url_hides_only_the_password() -> None:
-    assert redact_url("redis://:pw@host:6379/0") == "redis://:***@host:6379/0"
-    assert redact_url("rediss://user:pw@host/1") == "rediss://user:***@host/1"
-    assert redact_url("redis://host:6379") == "redis://host:6379"
+def test_given_an_explicit_namespace_in_the_environment_then_the_function_uses_it() -> None:
+    # GIVEN DWEVENTS_IDEMPOTENCY_NAMESPACE set for a function (it was declared but never read before)
+    from dwevents.local.fc_context import FunctionMeta, LocalContext
+    from dwevents.runtime import FunctionApp
+
+    context = LocalContext(function=FunctionMeta(name="fn-a"), account_id="1")
+    shared = FunctionApp("InstanceStatusChanges", environ={env.IDEMPOTENCY_NAMESPACE: "shared"})
+    shared.initialize(context)
+    default = FunctionApp("InstanceStatusChanges", environ={})
+    default.initialize(context)
+    # THEN its records are kept under that prefix; without it, under the FC function's name
+    assert shared.pipeline().idempotency.key(SOURCE, "m").startswith("shared:")
+    assert default.pipeline().idempotency.key(SOURCE, "m").startswith("dwevents:fn-a:")
 
 
-def test_from_env_namespaces_by_function_and_validates_ttl() -> None:
-    # GIVEN the FC function name and a TTL in the environment
-    gate = Idempotency.from_env({env.FC_FUNCTION_NAME: "fn-a", env.IDEMPOTENCY_TTL: "120"})
-    # THEN keys are per function (two functions on one event are not each other's duplicates)
-    assert gate.key(SOURCE, "m").startswith("dwevents:fn-a:")
-    assert gate.ttl_s == 120 and isinstance(gate.store, MemoryStore)
-    explicit = Idempotency.from_env({env.IDEMPOTENCY_NAMESPACE: "shared", env.FC_FUNCTION_NAME: "fn"})
-    assert explicit.key(SOURCE, "m").startswith("shared:")
-    # AND a bad TTL is a ConfigError naming the variable
+def test_given_a_bad_ttl_then_the_configuration_error_names_the_variable() -> None:
+    from dwevents.config import load_settings
+
     for bad in ("soon", "0", "-5"):
         with pytest.raises(ConfigError, match=env.IDEMPOTENCY_TTL):
-            Idempotency.from_env({env.IDEMPOTENCY_TTL: bad})
+            load_settings(environ={env.IDEMPOTENCY_TTL: bad})
+    with pytest.raises(ConfigError):
+        Idempotency(MemoryStore(), ttl_s=0)
 
 
 def test_importing_the_module_does_not_import_redis() -> None:

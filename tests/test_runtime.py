@@ -15,7 +15,8 @@ from dwevents import logs
 from dwevents.config import Settings, load_settings
 from dwevents.envelope import decode_one
 from dwevents.errors import TransientError
-from dwevents.runtime import FunctionApp, RetryBatchError, needs_verdict
+from dwevents.pipeline import needs_verdict
+from dwevents.runtime import FunctionApp, RetryBatchError
 
 from .conftest import SAMPLE_ACCOUNT, load_sample
 
@@ -131,7 +132,7 @@ def test_given_a_transient_failure_in_a_batch_when_handled_then_raises_after_the
     app = _app()
     calls: list[str] = []
 
-    @app.router.on("instance-status-changes")
+    @app.on("instance-status-changes")
     def flaky(event: Any, invocation: Any) -> dict[str, Any]:
         calls.append(event.message_id)
         if event.message_id == "flaky":
@@ -199,19 +200,28 @@ def test_given_logs_during_an_invocation_then_every_line_carries_message_id_type
         assert line["type"] == "dataworks:InstanceStatusChanges:InstanceStatusChanges"
 
 
-def test_given_a_bad_config_when_the_function_starts_then_it_fails_naming_the_key(
+def test_given_a_bad_config_when_the_function_starts_then_it_starts_and_regular_events_are_retried(
     tmp_path: Path, fc_context: Any
 ) -> None:
+    # GIVEN a config file naming a channel that does not exist
     config = tmp_path / "config.yaml"
     config.write_text(
         "notifications:\n  routes:\n    - name: x\n      events: [instance-status-changes]\n"
         "      channels: [nowhere]\n"
     )
-    app = FunctionApp("InstanceStatusChanges", environ={"DWEVENTS_CONFIG": str(config)})
-    with pytest.raises(
-        Exception, match=r"notifications.routes\[0\].channels\[0\]: unknown channel 'nowhere'"
-    ):
-        app.initialize(fc_context())
+    app = FunctionApp(
+        "InstanceStatusChanges", environ={"DWEVENTS_CONFIG": str(config), "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT}
+    )
+    # WHEN FC runs the initializer THEN it does not raise, and keeps the error naming the key
+    app.initialize(fc_context())
+    assert app.setup_error is not None
+    assert "notifications.routes[0].channels[0]: unknown channel 'nowhere'" in app.setup_error
+    # WHEN a regular event arrives THEN the handler raises the retry error (EventBridge keeps the event)
+    with pytest.raises(RetryBatchError):
+        app.handler(_bytes(load_sample(INSTANCE)), fc_context())
+    [event] = app.process(_bytes(load_sample(INSTANCE)), fc_context()).events
+    assert event.outcome == "failed" and event.retry
+    assert "unknown channel 'nowhere'" in (event.error or "")
 
 
 def test_needs_verdict_follows_the_catalogue() -> None:
@@ -249,7 +259,7 @@ def test_given_a_registered_action_for_an_extension_point_then_its_verdict_is_se
 
     app = _extension_app(standin)
 
-    @app.router.on("deploy-file")
+    @app.decide("deploy-file")
     def release_gate(event: Any, invocation: Any) -> Verdict:
         return Verdict(CheckResult.FAIL, f"{event.payload.file_name} needs a release ticket")
 
@@ -257,7 +267,7 @@ def test_given_a_registered_action_for_an_extension_point_then_its_verdict_is_se
     [received] = standin.verdicts
     assert (received.action, received.check_result) == ("UpdateIDEEventResult", "FAIL")
     assert "needs a release ticket" in received.tip
-    assert result.actions[0]["action"] == "audit" and result.verdict and result.verdict["result"] == "FAIL"
+    assert result.actions[0]["action"] == "audit" and result.verdict and result.verdict.result == "FAIL"
 
 
 @pytest.mark.parametrize("behaviour", ["raises", "returns-garbage"])
@@ -266,7 +276,7 @@ def test_given_a_registered_action_that_fails_then_the_fail_mode_verdict_is_sent
 ) -> None:
     app = _extension_app(standin, "NodeChange")
 
-    @app.router.on("freeze-node")
+    @app.decide("freeze-node")
     def broken(event: Any, invocation: Any) -> Any:
         if behaviour == "raises":
             raise RuntimeError("lookup service down")
@@ -275,7 +285,7 @@ def test_given_a_registered_action_that_fails_then_the_fail_mode_verdict_is_sent
     [result] = app.process(_bytes(load_sample("NodeChange/freeze-node")), fc_context()).events
     [received] = standin.verdicts
     assert received.action == "UpdateWorkbenchEventResult" and received.check_result == "OK"  # WARN → OK
-    assert result.verdict and result.verdict["origin"] == "fail-open" and result.verdict["acknowledged"]
+    assert result.verdict and result.verdict.origin == "fail-open" and result.verdict.acknowledged
 
 
 def test_given_a_registered_action_for_a_regular_event_then_the_event_is_still_audited(
@@ -283,7 +293,7 @@ def test_given_a_registered_action_for_a_regular_event_then_the_event_is_still_a
 ) -> None:
     app = _app()
 
-    @app.router.on("instance-status-changes")
+    @app.on("instance-status-changes")
     def custom(event: Any, invocation: Any) -> dict[str, Any]:
         return {"actions": [{"action": "ticket", "id": "OPS-1"}]}
 

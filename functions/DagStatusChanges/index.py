@@ -1,10 +1,10 @@
 """FC3 entry point for DataWorks DagStatusChanges events: dag-status-changes.
 
 Thin on purpose: decoding, trust checks, idempotency, routing, actions and verdicts live in dwevents.
-Register your own actions with ``@app.router.on("<eventCode>")``.
+Add a reaction with ``@app.on("<eventCode>")`` (runs after the audit; replaces the default one).
 """
 
-from dwevents.runtime import FunctionApp
+from dwevents import FunctionApp
 
 app = FunctionApp("DagStatusChanges")
 handler = app.handler

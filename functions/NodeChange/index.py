@@ -2,10 +2,11 @@
 diJob, batch-start-diJob, node-change-deleted, undeploy-node, freeze-node, unfreeze-node.
 
 Thin on purpose: decoding, trust checks, idempotency, routing, actions and verdicts live in dwevents.
-Register your own actions with ``@app.router.on("<eventCode>")``.
+Add a reaction with ``@app.on("<eventCode>")`` (runs after the audit and the verdict); decide an
+extension point with ``@app.decide("<eventCode>")`` (combined with the rules: the stricter wins).
 """
 
-from dwevents.runtime import FunctionApp
+from dwevents import FunctionApp
 
 app = FunctionApp("NodeChange")
 handler = app.handler

@@ -1,10 +1,11 @@
 """FC3 entry point for DataWorks ProjectChange events: delete-project, project-deleted.
 
 Thin on purpose: decoding, trust checks, idempotency, routing, actions and verdicts live in dwevents.
-Register your own actions with ``@app.router.on("<eventCode>")``.
+Add a reaction with ``@app.on("<eventCode>")`` (runs after the audit and the verdict); decide an
+extension point with ``@app.decide("<eventCode>")`` (combined with the rules: the stricter wins).
 """
 
-from dwevents.runtime import FunctionApp
+from dwevents import FunctionApp
 
 app = FunctionApp("ProjectChange")
 handler = app.handler

@@ -3,12 +3,23 @@
 Everything else derives from it: decoding (payload model), routing (category → function), the reply
 transport, the sample events, and the EventBridge rules in ``s.yaml``.
 
-Facts come from the DataWorks "Event list and message format" page (see ../shared/reference in the
-design repo, §2). Where the docs are silent, the choice is marked ``inferred`` with the reason in
-``note``: the reply API for Data Integration, Data Quality, Security Center, instance pre-events and
-the tenant-level events is CallbackExtension by elimination (documented for neither of the two
-specific APIs); ``dataworks:FileChange:ReviewFile`` exists only in the zh/tc pages, its eventCode
-``review-file`` follows the kebab-case rule and it is treated as a regular event.
+Facts come from the DataWorks page "Development Reference: Event List and Message Format"
+(https://www.alibabacloud.com/help/en/dataworks/user-guide/formats-of-event-messages-sent-to-eventbridge;
+Chinese original https://help.aliyun.com/zh/dataworks/user-guide/formats-of-event-messages-sent-to-eventbridge).
+Where the docs are silent, the choice is marked ``inferred`` with the reason in ``note``: the reply API
+for Data Integration, Data Quality, Security Center, instance pre-events and the tenant-level events is
+CallbackExtension by elimination (documented for neither of the two specific APIs);
+``dataworks:FileChange:ReviewFile`` exists only in the zh/tc pages, its eventCode ``review-file`` follows
+the kebab-case rule and it is treated as a regular event.
+
+FC-direct (``fc_direct``): DataWorks can invoke a Function Compute function itself, without EventBridge,
+with a ``messageId`` / ``messageBody`` / ``eventType`` message and read the verdict from the return value.
+The docs disagree on which events go that way: "Develop and deploy extensions based on Function Compute"
+(https://www.alibabacloud.com/help/en/dataworks/user-guide/develop-and-deploy-a-custom-extension) says
+"Extensions deployed on Function Compute currently support only the pre-event for data download", while
+the event list's own "Function Compute message format" sample is the upload event
+(``"eventType": "upload-data-to-table"``). Both are marked; the file-download pre-event
+(``download-resources-execute``) is not, as no page shows it on that path.
 
 Payload models are referenced by name (``module:Class``) and imported on first use so a function
 only pays for the models of its own category at cold start.
@@ -73,6 +84,8 @@ class EventSpec:
     inferred: bool = False
     note: str = ""
     aliases: tuple[str, ...] = field(default=())
+    #: DataWorks may also deliver it FC-direct (see the module docstring for the docs' disagreement).
+    fc_direct: bool = False
 
     @property
     def category(self) -> str:
@@ -102,6 +115,7 @@ class EventSpec:
             "title": self.title,
             "inferred": self.inferred,
             "note": self.note,
+            "fc_direct": self.fc_direct,
         }
 
 
@@ -112,6 +126,7 @@ DS, DI, OC = Module.DATA_STUDIO, Module.DATA_INTEGRATION, Module.OPERATION_CENTE
 SC, DQ, CO, UD = Module.SECURITY_CENTER, Module.DATA_QUALITY, Module.CONSOLE, Module.UPLOAD_DOWNLOAD
 
 _CB_NOTE = "reply API inferred: CallbackExtension is the generic callback (docs name no API for this module)"
+_FC_NOTE = "; on the FC-direct path the return value answers"
 
 _ENTRIES: tuple[EventSpec, ...] = (
     # -- Data Studio (workspace) ---------------------------------------------------------------
@@ -248,13 +263,15 @@ _ENTRIES: tuple[EventSpec, ...] = (
     # -- Upload & Download (tenant) ------------------------------------------------------------
     EventSpec("dataworks:ResourcesDownload:DownloadResources", "download-resources", UD, T, E, CB,
               "upload_download:DownloadResourcesPayload", "Data download, file generation (pre-event)",
-              inferred=True, note=_CB_NOTE + "; on the FC-direct path the return value answers"),
+              inferred=True, note=_CB_NOTE + _FC_NOTE + " (the FC extension page's 'pre-event for data download')",
+              fc_direct=True),
     EventSpec("dataworks:ResourcesDownload:DownloadResourcesExecute", "download-resources-execute", UD, T, E,
               CB, "upload_download:DownloadResourcesPayload", "Data download, file download (pre-event)",
-              inferred=True, note=_CB_NOTE + "; on the FC-direct path the return value answers"),
+              inferred=True, note=_CB_NOTE + "; no page shows it on the FC-direct path"),
     EventSpec("dataworks:ResourcesUpload:UploadDataToTable", "upload-data-to-table", UD, T, E, CB,
               "upload_download:UploadDataToTablePayload", "Data upload (pre-event)",
-              inferred=True, note=_CB_NOTE + "; on the FC-direct path the return value answers"),
+              inferred=True, note=_CB_NOTE + _FC_NOTE + " (the event list's FC-direct sample, although the FC "
+              "extension page names only the download pre-event)", fc_direct=True),
 )
 
 CATALOGUE: tuple[EventSpec, ...] = _ENTRIES
@@ -269,10 +286,17 @@ _BY_TYPE_FOLDED = {key.lower(): spec for key, spec in BY_TYPE.items()}
 _BY_CODE_FOLDED = {key.lower(): spec for key, spec in BY_CODE.items()}
 
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(spec.category for spec in _ENTRIES))
+_CATEGORIES_FOLDED = {name.lower(): name for name in CATEGORIES}
+#: Event codes DataWorks may deliver FC-direct (``messageId`` / ``messageBody``), see the module docstring.
+FC_DIRECT_CODES: frozenset[str] = frozenset(spec.event_code for spec in _ENTRIES if spec.fc_direct)
 
 
 def lookup(type_: str | None = None, event_code: str | None = None) -> EventSpec | None:
-    """Find the spec: ``type`` wins, ``eventCode`` is the fallback, both case-insensitively last."""
+    """Find the spec: ``type`` wins, ``eventCode`` is the fallback, both case-insensitively last.
+
+    Decoding does not use the fallback for an envelope that names a type (see :func:`lookup_type`): an
+    unknown ``type`` is an unknown event of its own category, never rescued by the payload's eventCode.
+    """
     if type_ and type_ in BY_TYPE:
         return BY_TYPE[type_]
     if event_code and event_code in BY_CODE:
@@ -282,6 +306,36 @@ def lookup(type_: str | None = None, event_code: str | None = None) -> EventSpec
     if event_code and event_code.lower() in _BY_CODE_FOLDED:
         return _BY_CODE_FOLDED[event_code.lower()]
     return None
+
+
+def lookup_type(type_: str) -> EventSpec | None:
+    """The spec of an EventBridge ``type`` (exact, then case-insensitive), and nothing else."""
+    spec = BY_TYPE.get(type_)
+    if spec is None:
+        spec = _BY_TYPE_FOLDED.get(type_.lower())
+    return spec
+
+
+def lookup_code(event_code: str) -> EventSpec | None:
+    """The spec of an eventCode or alias (exact, then case-insensitive), and nothing else."""
+    spec = BY_CODE.get(event_code)
+    if spec is None:
+        spec = _BY_CODE_FOLDED.get(event_code.lower())
+    return spec
+
+
+def category_of_type(type_: str | None) -> str | None:
+    """The category a ``dataworks:{Category}:{Action}`` type names, known action or not.
+
+    The catalogue's spelling when the middle segment matches a category case-insensitively (so
+    ``dataworks:nodechange:Foo`` is a NodeChange event), the segment as sent otherwise.
+    """
+    if not type_ or type_.count(":") != 2:
+        return None
+    segment = type_.split(":")[1]
+    if not segment:
+        return None
+    return _CATEGORIES_FOLDED.get(segment.lower(), segment)
 
 
 def specs_for_category(category: str) -> tuple[EventSpec, ...]:

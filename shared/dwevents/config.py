@@ -1,29 +1,30 @@
 """The actions configuration: one YAML file, validated at cold start, with environment overrides.
 
 Nothing is required: the embedded defaults run locally (memory idempotency store, audit to the log,
-notifications to the console, fail-open WARN for extension points). A bad file fails the cold start
-with :class:`ConfigError` naming the key, e.g. ``config.yaml: notifications.routes[0].channels: ...``.
+notifications to the console, fail-open WARN for extension points). A bad file makes
+:func:`load_settings` raise :class:`ConfigError` naming the key, e.g.
+``config.yaml: notifications.routes[0].channels: ...``; a function keeps that error and runs with
+:func:`settings_despite` (see :mod:`dwevents.runtime`), so extension points still get a verdict.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from dwevents import env
+from dwevents.actions.notify.config import SIGNED_TYPES, ChannelConfig, channel_error_key, webhook_type
 from dwevents.errors import ConfigError
+from dwevents.schema import Strict, describe_error
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TrustConfig(_Strict):
+class TrustConfig(Strict):
     """Which events are ours. Empty ``allowed_accounts`` means: the function's own account only."""
 
     allowed_sources: list[str] = Field(default_factory=lambda: ["acs.dataworks"])
@@ -32,23 +33,28 @@ class TrustConfig(_Strict):
     allow_rawdata: bool = False
 
 
-class IdempotencyConfig(_Strict):
+class IdempotencyConfig(Strict):
     redis_url: str | None = None
     ttl_seconds: int = Field(3600, ge=60, le=7 * 86400)
+    #: Key prefix; unset → ``dwevents:<FC function name>`` (``dwevents:<category>`` outside FC), so two
+    #: functions, or two deployments sharing one Redis, never read each other's records.
+    namespace: str | None = Field(None, min_length=1, max_length=200)
+    #: The in-memory store (no Redis) keeps at most this many records and this many bytes of them.
     memory_items: int = Field(10_000, ge=10)
+    memory_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
 
 
-class AuditConfig(_Strict):
+class AuditConfig(Strict):
     log: bool = True
     #: Append every audit record to this JSON-lines file (local use).
     file: str | None = None
 
 
-class MetricsConfig(_Strict):
+class MetricsConfig(Strict):
     enabled: bool = True
 
 
-class RouteConfig(_Strict):
+class RouteConfig(Strict):
     """Send events matching ``events`` (eventCodes or types) and ``when`` (an EventBridge pattern)."""
 
     name: str
@@ -70,29 +76,30 @@ class RouteConfig(_Strict):
         return value
 
 
-class NotificationsConfig(_Strict):
+class NotificationsConfig(Strict):
     #: Include the routes a user expects (instance/workflow failed, alerts, DQ, workspace deleted, ...).
     default_routes: bool = True
     #: Channels the default routes go to; empty → the console, so nothing is silently dropped.
     default_channels: list[str] = Field(default_factory=list)
-    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Channel name → its configuration; ``type`` picks the model (see dwevents.actions.notify.config).
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     routes: list[RouteConfig] = Field(default_factory=list)
     #: Seconds a delivery may take at most (retries included), within the invocation deadline.
     max_delivery_seconds: float = Field(10.0, gt=0, le=300)
 
 
-class DeadLetterConfig(_Strict):
+class DeadLetterConfig(Strict):
     #: Append undeliverable events (undecodable, unknown, refused) to this JSON-lines file.
     file: str | None = None
 
 
-class DataWorksApiConfig(_Strict):
+class DataWorksApiConfig(Strict):
     endpoint: str | None = None
     protocol: Literal["https", "http"] = "https"
     vpc: bool = False
 
 
-class ExtensionConfig(_Strict):
+class ExtensionConfig(Strict):
     code: str | None = None
     #: Verdict when the policy raises or runs out of time: fail-open (OK/WARN) or fail-closed (FAIL).
     fail_mode: Literal["OK", "WARN", "FAIL"] = "WARN"
@@ -102,8 +109,14 @@ class ExtensionConfig(_Strict):
     extension_params_cache_seconds: int = Field(300, ge=0, le=86400)
     dataworks: DataWorksApiConfig = Field(default_factory=DataWorksApiConfig)
 
+    @field_validator("fail_mode", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        """``fail`` means FAIL: a case slip must not turn fail-closed into the fail-open default."""
+        return value.strip().upper() if isinstance(value, str) else value
 
-class Settings(_Strict):
+
+class Settings(Strict):
     trust: TrustConfig = Field(default_factory=TrustConfig)
     idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
@@ -117,6 +130,7 @@ class Settings(_Strict):
 ENV_OVERRIDES: dict[str, str] = {
     env.REDIS_URL: "idempotency.redis_url",
     env.IDEMPOTENCY_TTL: "idempotency.ttl_seconds",
+    env.IDEMPOTENCY_NAMESPACE: "idempotency.namespace",
     env.ALLOWED_ACCOUNTS: "trust.allowed_accounts",
     env.ALLOWED_SOURCES: "trust.allowed_sources",
     env.EXTENSION_CODE: "extension.code",
@@ -153,7 +167,7 @@ def load_settings(
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError("expected a mapping at the top level", source=source)
         data = loaded or {}
-    _webhook_from_env(data, environ)
+    webhook_from_env = _webhook_from_env(data, environ)
     for var, dotted in ENV_OVERRIDES.items():
         if var in environ and environ[var] != "":
             raw: Any = environ[var]
@@ -161,54 +175,64 @@ def load_settings(
                 raw = [item.strip() for item in raw.split(",") if item.strip()]
             _set_dotted(data, dotted, raw)
     try:
-        settings = Settings.model_validate(data)
+        # The context gives channel secrets written ${env:NAME} the same environment as the overrides.
+        settings = Settings.model_validate(data, context={"environ": environ})
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"]).replace(".[", "[")
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
+        key, message = describe_error(exc, name_item=channel_error_key)
         overridden = [v for v, d in ENV_OVERRIDES.items() if key.startswith(d) and v in environ]
+        if webhook_from_env and key.startswith("notifications.channels.webhook"):
+            overridden.append(env.WEBHOOK_URL)
         hint = f" (set by ${overridden[0]})" if overridden else ""
         raise ConfigError(f"{message}{hint}", key=key, source=source) from None
     _check_references(settings, source)
     return settings
 
 
-#: Host fragments that identify a webhook's platform (DWEVENTS_WEBHOOK_URL needs no type).
-_WEBHOOK_HOSTS = (
-    ("oapi.dingtalk.com", "dingtalk"),
-    ("open.feishu.cn", "feishu"),
-    ("open.larksuite.com", "feishu"),
-    ("qyapi.weixin.qq.com", "wecom"),
-    ("hooks.slack.com", "slack"),
-)
+def settings_despite(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings a function runs with while its config or rules file is broken.
+
+    The file is ignored; each environment override that is valid on its own still applies, so
+    ``DWEVENTS_FAIL_MODE``, the extension code, the DataWorks endpoint and the trusted accounts keep
+    working: the runtime can still answer every extension point (with the fail-mode verdict naming
+    the error) and refuse what is not ours.
+    """
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    for var, dotted in ENV_OVERRIDES.items():
+        if environ.get(var, "") == "":
+            continue
+        raw: Any = environ[var]
+        if dotted in _LIST_KEYS:
+            raw = [item.strip() for item in raw.split(",") if item.strip()]
+        attempt = copy.deepcopy(data)
+        _set_dotted(attempt, dotted, raw)
+        try:
+            Settings.model_validate(attempt)
+        except ValidationError:
+            continue
+        data = attempt
+    return Settings.model_validate(data)
 
 
-def webhook_type(url: str) -> str:
-    """The channel type a webhook URL belongs to; a generic JSON webhook when the host is not known."""
-    lowered = url.lower()
-    return next((kind for host, kind in _WEBHOOK_HOSTS if host in lowered), "webhook")
-
-
-def _webhook_from_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
-    """``DWEVENTS_WEBHOOK_URL`` (+ ``_SECRET``) adds a channel ``webhook`` that the default routes use."""
+def _webhook_from_env(data: dict[str, Any], environ: Mapping[str, str]) -> bool:
+    """``DWEVENTS_WEBHOOK_URL`` (+ ``_SECRET``) adds a channel ``webhook`` that the default routes use;
+    its platform is read from the URL's host. True when the channel was added (and not in the file)."""
     url = environ.get(env.WEBHOOK_URL, "").strip()
     if not url:
-        return
+        return False
     notifications = data.setdefault("notifications", {})
     if not isinstance(notifications, dict):
-        return
+        return False
     channels = notifications.setdefault("channels", {})
     if isinstance(channels, dict) and "webhook" not in channels:
         channel: dict[str, Any] = {"type": webhook_type(url), "url": url}
         secret = environ.get(env.WEBHOOK_SECRET, "").strip()
-        if secret and channel["type"] in ("dingtalk", "feishu", "webhook"):
+        if secret and channel["type"] in SIGNED_TYPES:
             channel["secret"] = secret
         channels["webhook"] = channel
         notifications.setdefault("default_channels", ["webhook"])
+        return True
+    return False
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -238,9 +262,4 @@ def _check_references(settings: Settings, source: str) -> None:
         if name not in known:
             raise ConfigError(
                 f"unknown channel {name!r}", key=f"notifications.default_channels[{j}]", source=source
-            )
-    for name, spec in settings.notifications.channels.items():
-        if not isinstance(spec, dict) or "type" not in spec:
-            raise ConfigError(
-                "each channel needs a 'type'", key=f"notifications.channels.{name}", source=source
             )

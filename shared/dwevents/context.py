@@ -2,7 +2,9 @@
 
 FC3's python3.10 context has ``credentials``; python3.12's does not (read the ``ALIBABA_CLOUD_*``
 variables like the runtime does). Neither documents a remaining-time method, so the deadline comes
-from ``function.timeout`` measured from the moment the handler started.
+from ``function.timeout`` measured from the moment the handler started. The context's credentials are
+registered with :func:`dwevents.logs.add_secrets` as soon as the invocation is read, so no log line,
+report or record of the invocation can carry them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dwevents import env
+from dwevents import env, logs
 
 DEFAULT_TIMEOUT_S = 60.0
 
@@ -40,6 +42,7 @@ class Invocation:
 
 
 def invocation_from(context: Any, *, started: float | None = None) -> Invocation:
+    """The facts of FC's ``context`` (any object with the FC3 attributes; missing ones default)."""
     started = time.monotonic() if started is None else started
     function = getattr(context, "function", None)
     timeout = getattr(function, "timeout", None)
@@ -50,6 +53,12 @@ def invocation_from(context: Any, *, started: float | None = None) -> Invocation
         timeout_s = float(timeout)
     else:
         timeout_s = DEFAULT_TIMEOUT_S
+    credentials = getattr(context, "credentials", None)
+    if credentials is not None:
+        logs.add_secrets(
+            _text(getattr(credentials, name, None))
+            for name in ("access_key_secret", "security_token", "accessKeySecret", "securityToken")
+        )
     return Invocation(
         request_id=str(getattr(context, "request_id", None) or "local"),
         function_name=str(getattr(function, "name", None) or os.environ.get(env.FC_FUNCTION_NAME, "")),

@@ -52,4 +52,15 @@ IDEMPOTENCY_NAMESPACE = "DWEVENTS_IDEMPOTENCY_NAMESPACE"  # key prefix; default 
 
 # -- DataWorks API client (appended by the reply transport) --------------------------------------
 DATAWORKS_TIMEOUT_MS = "DWEVENTS_DATAWORKS_TIMEOUT_MS"  # cap on one API attempt (default 5000)
-DATAWORKS_TRANSPORT = "DWEVENTS_DATAWORKS_TRANSPORT"  # sdk (default) | lean (http.client + ACS3)
+DATAWORKS_TRANSPORT = "DWEVENTS_DATAWORKS_TRANSPORT"  # lean (default: http.client + ACS3) | sdk
+
+# -- recording (appended by the replay tools) ----------------------------------------------------
+RECORD = "DWEVENTS_RECORD"  # log | a JSON-lines file path; unset/off: no recording (see recorder.py)
+
+# -- deploy tools (appended by dwevents.deploy; read by the deployer's shell, never by the functions) --
+EVENT_BUS = "DWEVENTS_EVENT_BUS"  # the custom bus bound in DataWorks OpenEvent (s.yaml vars.eventBus)
+TENANT_BUS = "DWEVENTS_TENANT_BUS"  # both (default) | custom | default: where tenant-level rules go
+DLQ_ARN = "DWEVENTS_DLQ_ARN"  # dead-letter queue of every rule's target (optional; s.yaml vars.dlqArn)
+ROLE_ARN = "DWEVENTS_ROLE_ARN"  # execution role of every function (s.yaml vars.roleArn)
+PREFIX = "DWEVENTS_PREFIX"  # function-name prefix and rule-owner stack (s.yaml vars.prefix)
+ACCOUNT_ID = "ALIBABA_CLOUD_ACCOUNT_ID"  # the account owning the functions (target ARNs)

@@ -29,10 +29,6 @@ class DecodeError(DwEventsError, ValueError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
-class UnknownEventError(DwEventsError, LookupError):
-    """An event type / eventCode that is not in the catalogue where a known one is required."""
-
-
 class RefusedEventError(DwEventsError, PermissionError):
     """The event is well formed but not for us (foreign source, foreign account, other function)."""
 
@@ -62,14 +58,32 @@ class DeliveryError(TransientError):
     """A notification could not be delivered within the time allowed."""
 
 
-class ReplyError(DwEventsError):
-    """DataWorks did not acknowledge a verdict."""
+class CloudApiError(DwEventsError):
+    """An Alibaba Cloud API call (DataWorks, EventBridge, Function Compute) failed or got no answer.
 
-    def __init__(self, message: str, *, code: str = "", status: int | None = None, transient: bool = True):
+    One class for every cloud API the package calls, so callers branch on fields, not on types:
+    ``action`` (the API, e.g. ``UpdateIDEEventResult``), ``code`` (the service's error code, or
+    ``Transport.*`` when no answer was read), ``status`` (HTTP status, ``None`` without an answer),
+    ``request_id`` (quote it to Alibaba Cloud support) and ``transient`` (a retry can help).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str = "",
+        code: str = "",
+        status: int | None = None,
+        request_id: str | None = None,
+        transient: bool = False,
+    ) -> None:
+        self.action = action
         self.code = code
         self.status = status
+        self.request_id = request_id
         self.transient = transient
         super().__init__(message)
+
 
 
 class IdempotencyError(DwEventsError):

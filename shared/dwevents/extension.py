@@ -1,77 +1,88 @@
 """Extension points: decide inside a deadline, then reply exactly once, whatever happens.
 
-Learned from crhelper: the deadline comes from the invocation context (time left minus a safety
-margin, capped by configuration); deciding runs in a worker thread so a hung rule or a slow
-enrichment call cannot eat the time the reply needs; anything that goes wrong while deciding turns
-into the configured fail-open (OK/WARN) or fail-closed (FAIL) verdict with a tip saying why.
+Learned from crhelper (https://github.com/aws-cloudformation/custom-resource-helper): the deadline
+comes from the invocation context (time left minus a safety margin, capped by configuration); deciding
+runs in a worker thread so a hung rule, a slow enrichment call or a stuck decider cannot eat the time
+the reply needs; anything that goes wrong while deciding turns into the configured fail-open (OK/WARN)
+or fail-closed (FAIL) verdict with a tip saying why.
+
+Who decides: the rules file, a decider registered with ``@app.decide``, or both — then the stricter
+verdict wins (FAIL over WARN over OK; on a tie the decider's, whose tip is the more specific).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from dwevents import logs
 from dwevents.catalogue import ReplyApi
 from dwevents.config import ExtensionConfig
 from dwevents.context import Invocation
 from dwevents.envelope import DataWorksEvent
-from dwevents.errors import ConfigError
+from dwevents.results import VerdictReport
+from dwevents.router import Decider
 from dwevents.verdict import CheckResult, Verdict
 
 if TYPE_CHECKING:
-    from dwevents.dataworks import DataWorksClient
+    from dwevents.dataworks.client import DataWorksClient
     from dwevents.policy import PolicyEngine
 
 logger = logging.getLogger(__name__)
 
 #: Share of the time left that deciding may use; the rest is kept for the reply and its retries.
 DECIDE_SHARE = 0.6
+#: What a decider may return besides a Verdict or a CheckResult (case and spaces ignored). ``Fail`` is
+#: how Operation Center's English page spells it; it means FAIL.
+RESULT_NAMES = {name: CheckResult[name] for name in CheckResult.__members__}
 
 
-def as_verdict(value: Any) -> Verdict:
-    """What a registered action may return for an extension point: a Verdict, a CheckResult, or
-    "OK" / "WARN" / "FAIL" (case-insensitive); anything else is a bug in the action."""
+def as_verdict(value: Any, decider: str = "the decider") -> Verdict:
+    """What a decider returned, as a Verdict: a Verdict, a CheckResult, or one of the strings
+    ``OK`` / ``WARN`` / ``FAIL`` (any case). Anything else raises TypeError naming what came back,
+    which the caller turns into the fail-mode verdict."""
     if isinstance(value, Verdict):
         return value
     if isinstance(value, CheckResult):
-        return Verdict(value, "", None, "action")
-    if isinstance(value, str) and value.upper() in CheckResult.__members__:
-        return Verdict(CheckResult(value.upper()), "", None, "action")
-    raise TypeError(f"an extension action must return a Verdict or OK/WARN/FAIL, not {type(value).__name__}")
+        return Verdict(value, "", None, "decider")
+    if isinstance(value, str) and value.strip().upper() in RESULT_NAMES:
+        return Verdict(RESULT_NAMES[value.strip().upper()], "", None, "decider")
+    shown = repr(value) if isinstance(value, str) else type(value).__name__
+    raise TypeError(f"{decider} returned {shown[:60]}, not a Verdict or OK/WARN/FAIL")
+
+
+def stricter(rules: Verdict, decider: Verdict) -> Verdict:
+    """The verdict that blocks more; the decider's on a tie."""
+    return rules if rules.result.severity > decider.result.severity else decider
 
 
 class ExtensionService:
-    """Owns the policy, the DataWorks client and the verdict flow for one function instance."""
+    """Owns the rules, the DataWorks client and the verdict flow for one function instance."""
 
     def __init__(
         self,
         config: ExtensionConfig,
         *,
+        policy: PolicyEngine | None,
         environ: Mapping[str, str] | None = None,
         client: DataWorksClient | None = None,
-        policy: PolicyEngine | None = None,
     ) -> None:
+        from dwevents.policy import ExtensionParamCache
+
         self.config = config
+        self.policy = policy
         self.environ = os.environ if environ is None else environ
         self._client = client
-        self._pinned = client is not None  # a client given by the caller (tests) is used as is
+        self._pinned = client is not None  # a client given by the caller (tests, replay) is used as is
         self._lock = threading.Lock()
-        from dwevents.policy import ExtensionParamCache, PolicyEngine
-
-        self.policy = policy or PolicyEngine.load(config.rules_file)
         self.param_cache = ExtensionParamCache(ttl_s=config.extension_params_cache_seconds)
 
     # -- wiring ----------------------------------------------------------------------------------
-
-    @property
-    def client(self) -> DataWorksClient:
-        return self.client_for(None)
 
     def client_for(self, context: Any) -> DataWorksClient:
         """The client for this invocation's credentials.
@@ -83,54 +94,34 @@ class ExtensionService:
         if self._pinned:
             assert self._client is not None
             return self._client
-        from dwevents.dataworks import DataWorksClient, DataWorksSettings
+        from dwevents.dataworks.client import DataWorksClient
+        from dwevents.dataworks.settings import DataWorksSettings
 
-        settings = DataWorksSettings.from_env(context, environ=self.environ)
         api = self.config.dataworks
-        if api.endpoint:
-            settings = dataclasses.replace(settings, endpoint=api.endpoint, protocol=api.protocol)
-        elif api.vpc and settings.region and settings.endpoint.startswith("dataworks."):
-            settings = dataclasses.replace(settings, endpoint=f"dataworks-vpc.{settings.region}.aliyuncs.com")
+        settings = DataWorksSettings.from_env(
+            context, environ=self.environ, endpoint=api.endpoint, protocol=api.protocol, vpc=api.vpc
+        )
         with self._lock:
             if self._client is None or self._client.settings != settings:
                 self._client = DataWorksClient(settings)
             return self._client
 
     def warm(self) -> None:
-        """Import the SDK and build the client once per instance (FC initializer)."""
-        self.client.warm()
+        """Import the transport and build the client once per instance (FC initializer)."""
+        self.client_for(None).warm()
 
     @property
-    def extension_code(self) -> str:
-        if not self.config.code:
-            raise ConfigError(
-                "an extension code is required to answer extension points",
-                key="extension.code (DWEVENTS_EXTENSION_CODE)",
-            )
-        return self.config.code
+    def code(self) -> str | None:
+        return self.config.code or None
+
+    def can_answer(self, event: DataWorksEvent) -> bool:
+        """An FC-direct message is answered by the return value; every other API needs the code."""
+        return event.reply_api is ReplyApi.RETURN or self.code is not None
 
     # -- the flow --------------------------------------------------------------------------------
 
-    def handle(
-        self, event: DataWorksEvent, invocation: Invocation, decide: Callable[[], Any] | None = None
-    ) -> dict[str, Any]:
-        """Decide (the policy, or ``decide`` when an action is registered) and reply. Never raises for
-        policy, action or transport problems; the report says what happened."""
-        deadline = self._deadline(invocation)
-        client = self.client_for(invocation.context)
-        verdict = self.decide(event, deadline, client, decider=decide)
-        return self._send(event, verdict, deadline, client)
-
-    def resend(
-        self, event: DataWorksEvent, stored: Mapping[str, Any], invocation: Invocation
-    ) -> dict[str, Any]:
-        """A duplicate delivery: send the verdict decided the first time, do not decide again."""
-        verdict = Verdict(
-            CheckResult(str(stored["result"])), str(stored.get("tip") or ""), stored.get("rule"), "stored"
-        )
-        return self._send(event, verdict, self._deadline(invocation), self.client_for(invocation.context))
-
-    def _deadline(self, invocation: Invocation) -> float:
+    def deadline(self, invocation: Invocation) -> float:
+        """The monotonic instant by which the verdict must be out (margin kept, capped)."""
         now = time.monotonic()
         # The margin never takes more than a quarter of the function's timeout: a short timeout still
         # leaves time to decide and answer.
@@ -141,103 +132,154 @@ class ExtensionService:
     def decide(
         self,
         event: DataWorksEvent,
+        invocation: Invocation,
         deadline: float,
-        client: DataWorksClient | None = None,
         *,
-        decider: Callable[[], Any] | None = None,
+        decider: Decider | None = None,
     ) -> Verdict:
-        """The policy's verdict, or the fail-mode verdict when it raises or runs past its share of time."""
+        """The rules' and/or the decider's verdict, or the fail-mode verdict when deciding raises, returns
+        something that is not a verdict, or runs past its share of the time."""
         from dwevents.policy import Enricher
 
         now = time.monotonic()
         decide_by = now + max(0.0, (deadline - now) * DECIDE_SHARE)
-        box: dict[str, Any] = {}
+        outcome: dict[str, Any] = {}
         enricher = Enricher(
-            lambda: client or self.client,
-            self.extension_code if self.config.code else None,
-            self.param_cache,
-            deadline=decide_by,
+            lambda: self.client_for(invocation.context), self.code, self.param_cache, deadline=decide_by
         )
+        use_rules = decider is None or decider.rules
 
         def run() -> None:
             try:
-                if decider is None:
-                    box["verdict"] = self.policy.evaluate(event, enricher)
-                else:
-                    box["verdict"] = as_verdict(decider())
+                verdict = None
+                if use_rules:
+                    if self.policy is None:
+                        raise RuntimeError("no rules loaded")
+                    verdict = self.policy.evaluate(event, enricher)
+                if decider is not None:
+                    own = as_verdict(decider.fn(event, invocation), f"decider {decider.name}")
+                    verdict = own if verdict is None else stricter(verdict, own)
+                outcome["verdict"] = verdict
             except BaseException as exc:
-                box["error"] = exc
+                outcome["error"] = exc
 
-        worker = threading.Thread(target=run, name=f"policy-{event.message_id}", daemon=True)
+        worker = threading.Thread(target=run, name=f"decide-{event.message_id[:40]}", daemon=True)
         worker.start()
         worker.join(timeout=max(0.0, decide_by - time.monotonic()))
         if worker.is_alive():
             waited = int((time.monotonic() - now) * 1000)
+            logger.error("no verdict within %d ms; sending the %s verdict", waited, self.config.fail_mode)
+            return self.fail_mode(f"the check did not finish within {waited} ms")
+        if "error" in outcome:
+            exc = outcome["error"]
             logger.error(
-                "policy did not decide within %d ms; sending the %s verdict", waited, self.config.fail_mode
-            )
-            return self._fail_mode(f"the check did not finish within {waited} ms")
-        if "error" in box:
-            exc = box["error"]
-            logger.error(
-                "policy failed: %s: %s; sending the %s verdict",
+                "deciding failed: %s: %s; sending the %s verdict",
                 type(exc).__name__,
-                exc,
+                logs.describe(exc),
                 self.config.fail_mode,
                 exc_info=exc,
             )
-            return self._fail_mode(f"the check failed ({type(exc).__name__}: {exc})")
-        verdict: Verdict = box["verdict"]
+            return self.fail_mode(f"the check failed ({type(exc).__name__}: {logs.describe(exc)})")
+        verdict: Verdict = outcome["verdict"]
         logger.info("verdict %s%s", verdict.result.value, f" by rule {verdict.rule}" if verdict.rule else "")
         return verdict
 
-    def _fail_mode(self, why: str) -> Verdict:
+    def fail_mode(self, why: str) -> Verdict:
+        """The configured verdict for "could not decide", with a tip saying why."""
         result = CheckResult(self.config.fail_mode)
         origin = "fail-closed" if result is CheckResult.FAIL else "fail-open"
-        return Verdict(result, f"dwevents: {why}; {origin} ({result.value}) by configuration", None, origin)
+        tip = f"dwevents: {logs.redact(why)}; {origin} ({result.value}) by configuration"
+        return Verdict(result, tip, None, origin)
 
-    def _send(
-        self, event: DataWorksEvent, verdict: Verdict, deadline: float, client: DataWorksClient
-    ) -> dict[str, Any]:
+    def send(
+        self, event: DataWorksEvent, verdict: Verdict, invocation: Invocation, deadline: float | None = None
+    ) -> VerdictReport:
+        """Reply once (retrying transient failures inside the deadline); never raises for transport
+        problems: the report says whether DataWorks acknowledged."""
         api = event.reply_api or ReplyApi.CALLBACK_EXTENSION
-        report: dict[str, Any] = {
-            "result": verdict.result.value,
-            "api": api.value,
-            "tip": verdict.tip,
-            "rule": verdict.rule,
-            "origin": verdict.origin,
-        }
         if api is ReplyApi.RETURN:
-            report.update(
-                acknowledged=True,
-                attempts=0,
-                sent_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+            return VerdictReport(
+                verdict.result,
+                api,
+                verdict.tip,
+                verdict.rule,
+                verdict.origin,
+                True,
+                0,
+                verdict.result.value,
+                now,
             )
-            return report
-        from dwevents.reply import send_verdict
+        if self.code is None:
+            raise RuntimeError("an extension code is required to send a verdict through the API")
+        from dwevents.dataworks.reply import send_verdict
 
-        receipt = send_verdict(
-            client,
-            api,
-            message_id=event.message_id,
-            extension_code=self.extension_code,
-            verdict=verdict,
-            deadline=deadline,
-        )
-        report.update(
-            acknowledged=receipt.acknowledged,
-            attempts=receipt.attempts,
-            sent_as=receipt.result_sent,
-            sent_at=receipt.sent_at.isoformat(timespec="milliseconds") if receipt.sent_at else None,
-            request_id=receipt.request_id,
-            error=receipt.error,
-            error_code=receipt.error_code,
-        )
+        if deadline is None:
+            deadline = self.deadline(invocation)
+        try:
+            client = self.client_for(invocation.context)
+            receipt = send_verdict(
+                client,
+                api,
+                message_id=event.message_id,
+                extension_code=self.code,
+                verdict=verdict,
+                deadline=deadline,
+            )
+        except Exception as exc:  # no client (bad credentials setup) or a bug: not acknowledged, say why
+            logger.error(
+                "verdict %s not sent: %s: %s", verdict.result.value, type(exc).__name__, logs.describe(exc)
+            )
+            return VerdictReport(
+                verdict.result,
+                api,
+                verdict.tip,
+                verdict.rule,
+                verdict.origin,
+                acknowledged=False,
+                error=logs.error_text(f"{type(exc).__name__}: {logs.describe(exc)}"),
+                error_code=type(exc).__name__,
+            )
         if not receipt.acknowledged:
             logger.error(
                 "verdict %s not acknowledged by DataWorks after %d attempt(s): %s",
                 verdict.result.value,
                 receipt.attempts,
-                receipt.error,
+                logs.error_text(receipt.error),
             )
-        return report
+        return VerdictReport(
+            verdict.result,
+            api,
+            verdict.tip,
+            verdict.rule,
+            verdict.origin,
+            acknowledged=receipt.acknowledged,
+            attempts=receipt.attempts,
+            sent_as=receipt.result_sent,
+            sent_at=receipt.sent_at.isoformat(timespec="milliseconds") if receipt.sent_at else None,
+            request_id=receipt.request_id,
+            error=logs.error_text(receipt.error),
+            error_code=receipt.error_code,
+        )
+
+    def answer(
+        self, event: DataWorksEvent, invocation: Invocation, *, decider: Decider | None = None
+    ) -> VerdictReport:
+        """Decide, then send: the whole verdict flow for a first delivery."""
+        deadline = self.deadline(invocation)
+        return self.send(
+            event, self.decide(event, invocation, deadline, decider=decider), invocation, deadline
+        )
+
+
+def stored_verdict(record: Mapping[str, Any]) -> Verdict | None:
+    """The verdict an idempotency record kept (origin ``stored``), or None when it kept none."""
+    if not isinstance(record, Mapping) or record.get("result") not in RESULT_NAMES:
+        return None
+    rule = record.get("rule")
+    return Verdict(
+        CheckResult(record["result"]),
+        str(record.get("tip") or ""),
+        rule if isinstance(rule, str) else None,
+        "stored",
+    )

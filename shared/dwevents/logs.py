@@ -1,8 +1,16 @@
-"""Structured JSON logs with per-invocation correlation (FC ships stdout to SLS).
+"""Structured JSON logs with per-invocation correlation (FC ships stdout to SLS), scrubbed of secrets.
 
 Every record logged while an event is processed carries ``request_id`` (FC), ``message_id`` and
-``type`` from a context variable, so concurrent requests on one instance stay apart. Secrets never
-reach a log line: known credential variables are redacted from messages as a last line of defence.
+``type`` from a context variable, so concurrent requests on one instance stay apart.
+
+Secrets never reach a log line, a result report or an idempotency record: :func:`redact` replaces
+every known credential value — the role's keys from the environment *and* from the python3.10
+invocation context (:func:`add_secrets`), webhook secrets, URL passwords — and the values of
+credential-bearing headers or parameters a library may echo (``Authorization``,
+``x-acs-security-token``, ``Signature`` …). The JSON formatter applies it to the message, the
+correlation fields and every ``extra=`` field. A line is never lost to its content: a value JSON
+cannot encode as UTF-8 (a lone surrogate in an event id) is written escaped, and a value ``str()``
+refuses (an integer past ``sys.get_int_max_str_digits()``) is described instead.
 """
 
 from __future__ import annotations
@@ -12,19 +20,42 @@ import contextvars
 import json
 import logging
 import os
+import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from dwevents import env
+from dwevents.redact import url_secrets
 
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "dwevents_log_context", default=None
 )
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+#: Shorter values are not scrubbed: replacing them would mangle ordinary text.
+MIN_SECRET_CHARS = 8
+#: Secrets registered from invocation contexts are kept for the instance's life, at most this many.
+MAX_REGISTERED = 64
+#: Longest text a report or record keeps of an error message.
+MAX_ERROR_CHARS = 1000
+
+#: Environment variables whose values are credentials.
+_SECRET_VARIABLES = (env.ACCESS_KEY_SECRET, env.SECURITY_TOKEN, env.WEBHOOK_SECRET)
+#: Environment variables holding URLs whose password / query / token path may be credentials.
+_URL_VARIABLES = (env.REDIS_URL, env.WEBHOOK_URL)
+
+#: ``Authorization: <anything up to the end of the quoted value or line>``.
+_AUTHORIZATION = re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n]+")
+#: ``name: value`` / ``name=value`` for credential-bearing headers and parameters.
+_CREDENTIAL_FIELD = re.compile(
+    r"(?i)(\b(?:x-acs-security-token|x-acs-signature[\w-]*|securitytoken|security_token|"
+    r"accesskeysecret|access_key_secret|signature|x-dingtalk-sign|sign|secret|token|password)"
+    r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',;&}\]]+)"
+)
 
 
 @contextlib.contextmanager
@@ -38,23 +69,127 @@ def log_context(**fields: Any) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
-_secret_cache: tuple[float, list[str]] = (-1.0, [])
+_registered: dict[str, None] = {}
+_env_cache: tuple[float, tuple[str, ...]] = (-1.0, ())
 
 
-def _secrets() -> list[str]:
-    """The credential values to scrub; re-read at most once a second (FC rotates STS keys)."""
-    global _secret_cache
+def add_secrets(values: Iterable[str | None]) -> None:
+    """Register credential values to scrub (the python3.10 context's keys, a function's own environ)."""
+    for value in values:
+        if isinstance(value, str) and len(value) >= MIN_SECRET_CHARS and value not in _registered:
+            _registered[value] = None
+            while len(_registered) > MAX_REGISTERED:
+                del _registered[next(iter(_registered))]
+
+
+def secrets_of(environ: Mapping[str, str]) -> list[str]:
+    """The credential values an environment holds (role keys, webhook secret, URL passwords)."""
+    found = [environ.get(name) or "" for name in _SECRET_VARIABLES]
+    for name in _URL_VARIABLES:
+        if environ.get(name):
+            found += url_secrets(environ[name])
+    return [v for v in found if len(v) >= MIN_SECRET_CHARS]
+
+
+def _secrets() -> tuple[str, ...]:
+    """Every value to scrub; the environment is re-read at most once a second (FC rotates STS keys)."""
+    global _env_cache
     now = time.monotonic()
-    if now - _secret_cache[0] > 1.0:
-        names = (env.ACCESS_KEY_SECRET, env.SECURITY_TOKEN)
-        _secret_cache = (now, [v for name in names if (v := os.environ.get(name)) and len(v) >= 8])
-    return _secret_cache[1]
+    if now - _env_cache[0] > 1.0:
+        _env_cache = (now, tuple(secrets_of(os.environ)))
+    # Longest first, so a secret that contains another is replaced whole.
+    return tuple(sorted({*_env_cache[1], *_registered}, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
+    """``text`` without credential values or credential-bearing header / parameter values."""
     for secret in _secrets():
-        text = text.replace(secret, "***")
+        if secret in text:
+            text = text.replace(secret, "***")
+    text = _AUTHORIZATION.sub(r"\1***", text)
+    return _CREDENTIAL_FIELD.sub(r"\1***", text)
+
+
+def redact_value(value: Any, depth: int = 0) -> Any:
+    """:func:`redact` applied to every string inside ``value`` (dicts, lists, tuples)."""
+    if isinstance(value, str):
+        return redact(value)
+    if depth > 20:
+        return "…"
+    if isinstance(value, Mapping):
+        return {k: redact_value(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(v, depth + 1) for v in value]
+    return value
+
+
+def error_text(error: BaseException | str | None, limit: int = MAX_ERROR_CHARS) -> str | None:
+    """An error as a report or record may keep it: redacted, one line, bounded."""
+    if error is None:
+        return None
+    text = error if isinstance(error, str) else describe(error)
+    text = " ".join(redact(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(exc: BaseException) -> str:
+    """``str(exc)``, or its type when even that fails (an exception holding an unprintable value)."""
+    try:
+        return str(exc)
+    except Exception:  # pragma: no cover - depends on the exception
+        return f"{type(exc).__name__} (message not printable)"
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """A JSON-safe copy of ``value`` for the rare line json.dumps refused."""
+    if isinstance(value, (str, bool, float)) or value is None:
+        return value
+    if isinstance(value, int):
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+        return (
+            value
+            if not limit or value.bit_length() < limit * 3
+            else f"<integer of {value.bit_length()} bits>"
+        )
+    if depth > 20:
+        return "…"
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v, depth + 1) for v in value]
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def dumps_line(doc: Mapping[str, Any]) -> str:
+    """One JSON line that can always be written as UTF-8: lone surrogates escaped, odd values described."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        text = json.dumps(_plain(doc), ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(json.loads(text), ensure_ascii=True)
     return text
+
+
+def escape_text(text: str) -> str:
+    """``text`` writable as UTF-8: a lone surrogate becomes its ``\\udXXX`` escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:  # a %-argument whose str() raises must not cost the line
+        return f"{record.msg} (arguments not printable)"
 
 
 class JsonFormatter(logging.Formatter):
@@ -67,15 +202,15 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": redact(_message(record)),
         }
-        out.update(_CONTEXT.get() or {})
+        out.update(redact_value(_CONTEXT.get() or {}))
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
-                out[key] = value
+                out[key] = redact_value(value)
         if record.exc_info:
             out["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(out, ensure_ascii=False, default=str)
+        return dumps_line(out)
 
 
 class TextFormatter(logging.Formatter):
@@ -84,10 +219,10 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ctx = _CONTEXT.get() or {}
         tag = f" [{ctx['message_id']}]" if "message_id" in ctx else ""
-        line = f"{record.levelname:<7} {record.name}{tag}: {redact(record.getMessage())}"
+        line = f"{record.levelname:<7} {record.name}{tag}: {redact(_message(record))}"
         if record.exc_info:
             line += "\n" + redact(self.formatException(record.exc_info))
-        return line
+        return escape_text(line)
 
 
 _configured = False

@@ -1,18 +1,29 @@
-"""Event type → action registry (decorator based), with a default route and a clear not-found error.
+"""Who acts on an event: reactions (``@app.on``) and deciders (``@app.decide``), checked at registration.
 
-Keys are EventBridge types (``dataworks:FileChange:CommitFile``), eventCodes (``commit-file``) or
-categories (``FileChange``); the most specific registered key wins, then the default route.
+Keys are EventBridge types (``dataworks:FileChange:CommitFile``), eventCodes (``commit-file``) or the
+category (``FileChange``); the most specific registered key wins. Every key is checked when it is
+registered, against the catalogue *and* the function's category: a typo (``DeployFiel``) or another
+function's event would otherwise register silently and never run. The error names the closest valid
+key (:mod:`difflib`).
+
+* A **reaction** runs for an event after the pipeline audited it and, for an extension point, after
+  the verdict went out; it never decides. One registered for a key replaces the default reactions
+  (metric lines and notifications) for those events.
+* A **decider** returns the verdict for an extension point. Its verdict and the rules' verdict
+  combine, the stricter winning, unless it was registered with ``rules=False``.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from dwevents.catalogue import lookup
+from dwevents.catalogue import BY_CODE, BY_TYPE, CATEGORIES, EventSpec, specs_for_category
 from dwevents.envelope import DataWorksEvent
-from dwevents.errors import RouteNotFoundError
+from dwevents.errors import ConfigError, RouteNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -20,32 +31,81 @@ Action = Callable[[DataWorksEvent, Any], Any]
 F = TypeVar("F", bound=Action)
 
 
-class Router:
-    """A small registry. ``@router.on("commit-file")`` registers; ``router.resolve(event)`` finds."""
+@dataclass(frozen=True)
+class Decider:
+    """A registered decider: the function, and whether the rules still decide alongside it."""
 
-    def __init__(self, name: str = "") -> None:
-        self.name = name
+    fn: Action
+    rules: bool = True
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.fn, "__name__", repr(self.fn)))
+
+
+def _valid_keys(category: str | None) -> list[str]:
+    if category is None:
+        return [*BY_TYPE, *BY_CODE, *CATEGORIES]
+    specs = specs_for_category(category)
+    return [
+        category,
+        *(s.type for s in specs),
+        *(s.event_code for s in specs),
+        *(a for s in specs for a in s.aliases),
+    ]
+
+
+def specs_of_key(key: str, category: str | None) -> tuple[EventSpec, ...]:
+    """The catalogue entries a router key stands for, or a :class:`ConfigError` naming the closest key."""
+    if key in CATEGORIES and (category is None or key == category):
+        return specs_for_category(key)
+    spec = BY_TYPE.get(key) or BY_CODE.get(key)
+    if spec is not None and (category is None or spec.category == category):
+        return (spec,)
+    where = f"the {category} function" if category else "the catalogue"
+    if spec is not None or key in CATEGORIES:
+        owner = spec.category if spec is not None else key
+        problem = f"{key!r} belongs to the {owner} function, not {category}"
+    else:
+        problem = f"{key!r} is not an event type, eventCode or category of {where}"
+    close = difflib.get_close_matches(key, _valid_keys(category), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"{problem}{hint}", key="router")
+
+
+class Router:
+    """Reactions by key, with a default. ``@router.on("commit-file")`` registers; ``resolve`` finds."""
+
+    def __init__(self, category: str | None = None) -> None:
+        if category is not None and category not in CATEGORIES:
+            raise ConfigError(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
+        self.category = category
         self._routes: dict[str, Action] = {}
         self._default: Action | None = None
+        self._deciders: dict[str, Decider] = {}
+
+    # -- reactions ---------------------------------------------------------------------------------
 
     def on(self, *keys: str) -> Callable[[F], F]:
-        """Register an action for event types, eventCodes or categories (validated against the catalogue)."""
+        """Register a reaction for event types, eventCodes or the category (checked at once)."""
         if not keys:
-            raise ValueError("Router.on needs at least one event type, eventCode or category")
+            raise ConfigError("on() needs at least one event type, eventCode or category", key="router")
+        for key in keys:
+            specs_of_key(key, self.category)
+            if key in self._routes:
+                raise ConfigError(
+                    f"a reaction for {key!r} is already registered ({_name(self._routes[key])})", key="router"
+                )
 
         def register(fn: F) -> F:
             for key in keys:
-                if key in self._routes:
-                    raise ValueError(f"route {key!r} is already registered to {self._routes[key].__name__}")
-                if ":" not in key and lookup(None, key) is None and not key[:1].isupper():
-                    raise ValueError(f"route {key!r} is not a known eventCode, type or category")
                 self._routes[key] = fn
             return fn
 
         return register
 
     def default(self, fn: F) -> F:
-        """Register the action for events without a specific route."""
+        """Register the reaction for events without a specific one."""
         self._default = fn
         return fn
 
@@ -57,9 +117,68 @@ class Router:
             return self._default
         raise RouteNotFoundError(
             f"no action registered for type {event.type!r} (eventCode {event.event_code!r}) "
-            f"in router {self.name or '<unnamed>'} and no default route"
+            f"in the {self.category or 'unnamed'} router and no default route"
         )
+
+    def is_custom(self, event: DataWorksEvent) -> bool:
+        """Whether a registered reaction (not the default) handles ``event``."""
+        return any(key and key in self._routes for key in (event.type, event.event_code, event.category))
 
     @property
     def has_default(self) -> bool:
         return self._default is not None
+
+    # -- deciders ----------------------------------------------------------------------------------
+
+    def decide(self, *keys: str, rules: bool = True) -> Callable[[F], F]:
+        """Register a decider for extension points (keys as for :meth:`on`; the category means all of
+        its extension points). A key that names no extension point is an error: nobody waits for it."""
+        if not keys:
+            raise ConfigError("decide() needs at least one extension point", key="router")
+        for key in keys:
+            specs = [s for s in specs_of_key(key, self.category) if s.is_extension]
+            if not specs:
+                raise ConfigError(
+                    f"{key!r} is not an extension point: DataWorks waits for no verdict on it "
+                    "(register a reaction with on() instead)",
+                    key="router",
+                )
+            if key in self._deciders:
+                raise ConfigError(
+                    f"a decider for {key!r} is already registered ({self._deciders[key].name})", key="router"
+                )
+
+        def register(fn: F) -> F:
+            for key in keys:
+                self._deciders[key] = Decider(fn, rules=rules)
+            return fn
+
+        return register
+
+    def decider_for(self, event: DataWorksEvent) -> Decider | None:
+        for key in (event.type, event.event_code, event.category):
+            if key and key in self._deciders:
+                return self._deciders[key]
+        return None
+
+    def decider_of(self, spec: EventSpec) -> Decider | None:
+        for key in (spec.type, spec.event_code, spec.category):
+            if key in self._deciders:
+                return self._deciders[key]
+        return None
+
+    def who_decides(self, spec: EventSpec) -> str:
+        """One phrase for the cold-start log: the rules, a decider, or both (stricter wins)."""
+        decider = self.decider_of(spec)
+        if decider is None:
+            return "the rules"
+        if not decider.rules:
+            return f"{decider.name} (rules off)"
+        return f"{decider.name} and the rules (stricter wins)"
+
+
+def _name(fn: Any) -> str:
+    return str(getattr(fn, "__name__", repr(fn)))
+
+
+__all__ = ["Action", "Decider", "Router", "specs_of_key"]

@@ -1,165 +1,54 @@
-"""One code path for every function: decode → trust → idempotency → route → action → result.
+"""The FC function for one DataWorks category: ``handler`` and ``initialize``, and where users plug in.
 
-Failure contract (documented in the README):
+``@app.decide("deploy-file")`` registers a decider (returns the verdict for an extension point,
+combined with the rules' verdict unless ``rules=False``); ``@app.on("instance-status-changes")``
+registers a reaction (runs after the audit and the verdict, never decides). The per-event flow lives in
+:mod:`dwevents.pipeline`; results are typed (:mod:`dwevents.results`) and turned into JSON only by
+:meth:`FunctionApp.handler`.
 
-* **permanent** problems — input that does not decode, an event refused as not ours (foreign source
-  or account, another function's type), no route — are logged, written to the dead-letter sink, and
-  *not* raised: retrying cannot fix them and EventBridge would retry forever;
-* **transient** problems — a notification that could not be delivered, Redis unavailable, another
-  instance holding the same event, DataWorks not acknowledging a verdict, an unexpected exception —
-  make the invocation raise :class:`RetryBatchError` *after* every other event of the batch is done,
-  so EventBridge retries the batch; the idempotency records keep finished events from running twice;
-* an extension point always gets exactly one verdict: the policy's, or the configured fail-open /
-  fail-closed one when deciding failed; a duplicate re-sends the stored verdict.
+Cold start never raises for a configuration problem: a broken config or rules file is kept, logged
+once at ERROR, and every extension point then gets the fail-mode verdict with a tip naming the error
+(``DWEVENTS_FAIL_MODE`` is still read from the environment), while regular events raise the retry
+error so EventBridge keeps them until the configuration is fixed.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dwevents import logs
-from dwevents.actions.audit import AuditSink, audit_record
-from dwevents.actions.metrics import emit, metric_lines
-from dwevents.catalogue import CATEGORIES, Kind, specs_for_category
-from dwevents.config import Settings, load_settings
+from dwevents.catalogue import CATEGORIES, specs_for_category
+from dwevents.config import NotificationsConfig, Settings, load_settings, settings_despite
 from dwevents.context import Invocation, invocation_from
-from dwevents.envelope import DataWorksEvent, decode_batch
-from dwevents.errors import (
-    AlreadyInProgressError,
-    DecodeError,
-    DeliveryError,
-    DwEventsError,
-    RefusedEventError,
-    RouteNotFoundError,
-    TransientError,
-)
-from dwevents.router import Router
+from dwevents.envelope import DataWorksEvent, decode_batch, parse_json
+from dwevents.errors import ConfigError, DecodeError
+from dwevents.pipeline import Pipeline, salvage
+from dwevents.results import EventResult, InvocationResult, Outcome, RetryBatchError
+from dwevents.router import Action, Router
+from dwevents.trust import FC_DIRECT_EVENT_CODES
+
+if TYPE_CHECKING:
+    from dwevents.actions.routes import Notifier
+    from dwevents.dataworks.client import DataWorksClient
+    from dwevents.extension import ExtensionService
 
 logger = logging.getLogger(__name__)
 
-Outcome = str  # processed | duplicate | refused | failed | unrouted
+F = TypeVar("F", bound=Action)
 
-
-class RetryBatchError(TransientError):
-    """Raised at the end of an invocation so EventBridge retries; names the events that need it."""
-
-
-@dataclass
-class EventResult:
-    """What happened to one event (the ``dwevents invoke --json`` contract)."""
-
-    message_id: str | None
-    type: str | None
-    event_code: str | None
-    function: str
-    outcome: Outcome
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    verdict: dict[str, Any] | None = None
-    error: str | None = None
-    retry: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "message_id": self.message_id,
-            "type": self.type,
-            "event_code": self.event_code,
-            "function": self.function,
-            "outcome": self.outcome,
-            "actions": self.actions,
-            "verdict": self.verdict,
-            "error": self.error,
-            "retry": self.retry,
-        }
-
-
-@dataclass
-class InvocationResult:
-    request_id: str
-    function: str
-    events: list[EventResult]
-    #: FC-direct only: the ExtensionResponse DataWorks reads from the return value.
-    response: dict[str, Any] | None = None
-
-    @property
-    def needs_retry(self) -> bool:
-        return any(e.retry for e in self.events)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "function": self.function,
-            "events": [e.as_dict() for e in self.events],
-        }
-
-
-class DeadLetterSink:
-    """Where permanently failed events go: an ERROR log line (SLS can alert on it) and optionally a file."""
-
-    def __init__(self, path: str | None = None) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def put(self, raw: Any, reason: str, *, message_id: str | None = None) -> None:
-        excerpt = raw if isinstance(raw, (dict, list)) else _excerpt(raw)
-        logger.error(
-            "dead-letter: %s", reason, extra={"dead_letter": True, "dead_letter_message_id": message_id}
-        )
-        if self.path:
-            line = json.dumps(
-                {"reason": reason, "message_id": message_id, "event": excerpt},
-                ensure_ascii=False,
-                default=str,
-            )
-            with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
-
-
-def _excerpt(raw: Any, limit: int = 4096) -> str:
-    if isinstance(raw, (bytes, bytearray)):
-        raw = bytes(raw[:limit]).decode("utf-8", "replace")
-    text = str(raw)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def needs_verdict(event: DataWorksEvent) -> bool:
-    """Whether DataWorks may be waiting for an answer to this message.
-
-    Types that are both extension point and regular event (file commit/deploy/delete) share one
-    ``type``, and ``blockBusiness`` cannot tell them apart: the documented samples carry
-    ``blockBusiness: false`` even for pure pre-events such as run-file. So every such event is
-    answered: an unneeded reply is rejected harmlessly, a missing one leaves a deploy stuck in Checking.
-    """
-    if event.delivery == "fc-direct":
-        return True
-    spec = event.spec
-    return spec is not None and spec.kind is not Kind.REGULAR
-
-
-#: Categories whose extension points can also arrive FC-direct, answered by the return value (no code needed).
-_FC_DIRECT_CATEGORIES = frozenset({"ResourcesDownload", "ResourcesUpload"})
-
-
-def _missing_extension_code(category: str) -> None:
-    """No extension code: the OpenAPI replies cannot be sent. Fail the cold start, naming the key."""
-    from dwevents.errors import ConfigError
-
-    message = (
-        "an extension code is required to answer extension points "
-        "(the code shown on DataWorks Open Platform > Extensions)"
-    )
-    if category in _FC_DIRECT_CATEGORIES:
-        logger.warning("%s: %s; only FC-direct messages can be answered", category, message)
-        return
-    raise ConfigError(message, key="extension.code", source="$DWEVENTS_EXTENSION_CODE")
+__all__ = ["FunctionApp", "InvocationResult", "RetryBatchError"]
 
 
 class FunctionApp:
-    """The FC function for one DataWorks category. ``handler`` and ``initialize`` are FC's entry points."""
+    """The FC function for one DataWorks category. ``handler`` and ``initialize`` are FC's entry points.
+
+    ``settings``, ``dataworks_client`` and ``policy_clock`` are seams for tests and tools (replay): a
+    given client is used as is for every DataWorks call, a given clock is the rules' notion of now.
+    """
 
     def __init__(
         self,
@@ -168,248 +57,242 @@ class FunctionApp:
         settings: Settings | None = None,
         router: Router | None = None,
         environ: Mapping[str, str] | None = None,
+        dataworks_client: DataWorksClient | None = None,
+        policy_clock: Callable[[], datetime] | None = None,
     ) -> None:
         if category not in CATEGORIES:
-            raise ValueError(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
+            raise ConfigError(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
         self.category = category
         self.environ = environ
-        self.has_extensions = any(s.kind is not Kind.REGULAR for s in specs_for_category(category))
+        self.extension_points = tuple(s for s in specs_for_category(category) if s.is_extension)
         self.router = router or Router(category)
         self._settings = settings
+        self._client = dataworks_client
+        self._policy_clock = policy_clock
         self._lock = threading.Lock()
-        self._ready = False
-        self.last_result: InvocationResult | None = None
+        self._pipeline: Pipeline | None = None
+        self._notifier: Notifier | None = None
+
+    # -- registration ----------------------------------------------------------------------------
+
+    def on(self, *keys: str) -> Callable[[F], F]:
+        """Register a reaction (see :meth:`Router.on`): runs after audit and verdict, never decides."""
+        return self.router.on(*keys)
+
+    def decide(self, *keys: str, rules: bool = True) -> Callable[[F], F]:
+        """Register a decider for extension points (see :meth:`Router.decide`)."""
+        return self.router.decide(*keys, rules=rules)
 
     # -- FC entry points -------------------------------------------------------------------------
 
     def initialize(self, context: Any) -> None:
-        """FC initializer: validate config and rules, connect stores, import the SDK once if needed."""
-        self._setup()
-        if self.has_extensions and self.extension is not None:
-            self.extension.warm()
+        """FC initializer: load config and rules, connect stores, import the reply transport once.
+
+        Never raises for configuration: see the module docstring.
+        """
+        pipeline = self.pipeline(context)
+        if pipeline.extension is not None and pipeline.extension.code is not None:
+            try:
+                pipeline.extension.warm()
+            except Exception as exc:  # the first verdict retries the import and reports the error
+                logger.error("could not prepare the DataWorks client: %s", logs.error_text(exc))
 
     def handler(self, event: bytes, context: Any) -> str:
         """FC handler: returns JSON text; raises :class:`RetryBatchError` when EventBridge should retry."""
-        result = self.process(event, context)
-        self.last_result = result
-        if result.needs_retry:
-            failed = [e.message_id for e in result.events if e.retry]
-            raise RetryBatchError(f"{len(failed)} event(s) need a retry: {', '.join(map(str, failed))}")
-        if result.response is not None:
-            return json.dumps(result.response, ensure_ascii=False)
-        return json.dumps(result.as_dict(), ensure_ascii=False, default=str)
+        return self.process(event, context).handler_return()
 
-    # -- the pipeline ------------------------------------------------------------------------------
+    # -- in-process API ----------------------------------------------------------------------------
 
     def process(self, raw: Any, context: Any) -> InvocationResult:
+        """What :meth:`handler` does, returned typed and without raising (tests, emulator, replay)."""
         invocation = invocation_from(context)
-        self._setup()
+        pipeline = self.pipeline(context)
+        result = InvocationResult(invocation.request_id, invocation.function_name, [])
         with logs.log_context(request_id=invocation.request_id, function=invocation.function_name):
             try:
-                items = decode_batch(raw)
+                document = parse_json(raw)
+                items = decode_batch(document)
             except DecodeError as exc:
                 logger.error("cannot decode the invocation payload: %s", exc)
-                self.dead_letter.put(raw, f"undecodable: {exc}")
-                return InvocationResult(
-                    invocation.request_id,
-                    invocation.function_name,
-                    [EventResult(None, None, None, invocation.function_name, "failed", error=str(exc))],
+                pipeline.dead_letter.put(raw, f"undecodable: {exc}")
+                result.events.append(self._failed(invocation, logs.error_text(exc)))
+                return result
+            elements = document if isinstance(document, list) else [document]
+            for index, item in enumerate(items):
+                self._one(
+                    pipeline, item, elements[index] if index < len(elements) else None, invocation, result
                 )
-            results: list[EventResult] = []
-            response: dict[str, Any] | None = None
-            for item in items:
-                if isinstance(item, DecodeError):
-                    logger.error("cannot decode event: %s", item)
-                    self.dead_letter.put(raw, f"undecodable: {item}")
-                    results.append(
-                        EventResult(None, None, None, invocation.function_name, "failed", error=str(item))
-                    )
-                    continue
-                result = self._process_event(item, invocation)
-                results.append(result)
-                if item.delivery == "fc-direct" and result.verdict is not None:
-                    response = {
-                        "checkResult": result.verdict["result"],
-                        "checkResultTip": result.verdict.get("tip", ""),
-                        "messageId": item.message_id,
-                    }
-            return InvocationResult(invocation.request_id, invocation.function_name, results, response)
+        return result
 
-    def _process_event(self, event: DataWorksEvent, invocation: Invocation) -> EventResult:
-        fn = invocation.function_name
-        base = EventResult(event.message_id, event.type, event.event_code, fn, "processed")
-        with logs.log_context(message_id=event.message_id, type=event.type):
-            try:
-                self._check_trust(event, invocation)
-            except RefusedEventError as exc:
-                logger.warning("refused: %s", exc)
-                self.audit.write(
-                    audit_record(event, function=fn, outcome="refused", detail={"error": str(exc)})
-                )
-                self.dead_letter.put(
-                    dict(event.as_cloudevent()), f"refused: {exc}", message_id=event.message_id
-                )
-                base.outcome, base.error = "refused", str(exc)
-                return base
-            try:
-                action = self.router.resolve(event)
-            except RouteNotFoundError as exc:
-                logger.error("%s", exc)
-                self.dead_letter.put(dict(event.as_cloudevent()), str(exc), message_id=event.message_id)
-                base.outcome, base.error = "unrouted", str(exc)
-                return base
-            try:
-                stored, duplicate = self.idempotency.run(
-                    event.source,
-                    event.message_id,
-                    lambda: self._run(event, action, invocation),
-                    remaining_ms=invocation.remaining_ms(),
-                )
-            except AlreadyInProgressError as exc:
-                logger.warning("another invocation is processing this event: %s", exc)
-                base.outcome, base.error, base.retry = "failed", str(exc), True
-                return base
-            except DwEventsError as exc:
-                logger.error("event failed (%s): %s", "transient" if exc.transient else "permanent", exc)
-                base.outcome, base.error, base.retry = "failed", str(exc), exc.transient
-                if not exc.transient:
-                    self.dead_letter.put(dict(event.as_cloudevent()), str(exc), message_id=event.message_id)
-                return base
-            except Exception as exc:  # a bug in an action: retry (bounded by EventBridge's policy)
-                logger.exception("event failed with an unexpected error")
-                base.outcome, base.error, base.retry = "failed", f"{type(exc).__name__}: {exc}", True
-                return base
-            base.actions = list(stored.get("actions", []))
-            base.verdict = stored.get("verdict")
-            if duplicate:
-                base.outcome = "duplicate"
-                base.actions = [{"action": "skip", "reason": "already processed", "first": stored.get("at")}]
-                if base.verdict is not None and self.extension is not None:
-                    base.verdict = self.extension.resend(event, base.verdict, invocation)
-            if base.verdict is not None and base.verdict.get("acknowledged") is False:
-                base.retry = True
-                base.error = f"DataWorks did not acknowledge the verdict: {base.verdict.get('error')}"
-            return base
-
-    def _check_trust(self, event: DataWorksEvent, invocation: Invocation) -> None:
-        trust = self.settings.trust
-        if event.delivery == "rawdata" and not trust.allow_rawdata:
-            raise RefusedEventError(
-                "RawData delivery carries no source or account to verify; use the "
-                "CloudEvents schema or set trust.allow_rawdata"
-            )
-        if event.delivery == "cloudevent" and event.source not in trust.allowed_sources:
-            raise RefusedEventError(
-                f"source {event.source!r} is not allowed (expected {', '.join(trust.allowed_sources)})"
-            )
-        if event.delivery == "cloudevent":
-            allowed = set(trust.allowed_accounts) or (
-                {invocation.account_id} if invocation.account_id else set()
-            )
-            if not allowed:
-                raise RefusedEventError(
-                    "no account to check the event against: set trust.allowed_accounts "
-                    "or DWEVENTS_ALLOWED_ACCOUNTS"
-                )
-            if event.account not in allowed:
-                raise RefusedEventError(f"account {event.account!r} is not allowed")
-        if event.category != self.category:
-            raise RefusedEventError(
-                f"type {event.type!r} belongs to the {event.category} function, not {self.category}"
-            )
-
-    # -- what happens to an accepted event ----------------------------------------------------
-
-    def _run(self, event: DataWorksEvent, action: Any, invocation: Invocation) -> dict[str, Any]:
-        """The verdict (extension points), the routed action, and always one audit record.
-
-        For an extension point a registered action is the decider: it runs inside the decision deadline
-        and returns a :class:`~dwevents.verdict.Verdict` (or "OK" / "WARN" / "FAIL"); if it raises, times
-        out or returns anything else, the fail-mode verdict goes out. The default route decides with the
-        policy rules. Either way exactly one verdict is sent before anything else happens.
-        """
-        actions: list[dict[str, Any]] = []
-        verdict: dict[str, Any] | None = None
-        custom = action != self.default_action
-        if needs_verdict(event):
-            if self.extension is None:
-                raise RouteNotFoundError(
-                    f"{event.type} is an extension point but {self.category} has no "
-                    "extension support configured"
-                )
-            decide = (lambda: action(event, invocation)) if custom else None
-            verdict = self.extension.handle(event, invocation, decide=decide)
-            actions.append({"action": "verdict", **verdict})
-            outcome = self.default_action(event, invocation)
+    def _one(
+        self,
+        pipeline: Pipeline,
+        item: DataWorksEvent | DecodeError,
+        element: Any,
+        invocation: Invocation,
+        result: InvocationResult,
+    ) -> None:
+        if isinstance(item, DataWorksEvent):
+            event_result, answer = pipeline.run(item, invocation)
         else:
-            outcome = action(event, invocation)
-        if isinstance(outcome, dict):
-            actions.extend(outcome.get("actions") or [])
-        record = audit_record(
-            event,
-            function=invocation.function_name,
-            outcome="processed",
-            detail={"verdict": verdict["result"]} if verdict else None,
-        )
-        self.audit.write(record)
-        actions.insert(0, {"action": "audit", "record": record})
-        failed = [a for a in actions if a.get("action") == "notify" and not a.get("ok")]
-        if failed:
-            text = f"{len(failed)} notification(s) not delivered: " + "; ".join(
-                f"{d.get('channel')}: {d.get('error')}" for d in failed
-            )
-            if verdict is None:
-                raise DeliveryError(text)
-            # The verdict is already with DataWorks: a retry would decide and send it a second time.
-            logger.error("%s; not retried because the verdict was sent", text)
-            self.dead_letter.put(dict(event.as_cloudevent()), text, message_id=event.message_id)
-        return {"actions": actions, "verdict": verdict, "at": record["recorded_at"]}
+            reason = logs.error_text(item) or "undecodable"
+            salvaged = salvage(element)
+            if salvaged is None:
+                logger.error("cannot decode event: %s", reason)
+                pipeline.dead_letter.put(element, f"undecodable: {reason}")
+                result.events.append(self._failed(invocation, reason))
+                return
+            event_result, answer = pipeline.run(salvaged, invocation, unreadable=reason)
+        result.events.append(event_result)
+        if answer is not None:
+            result.answer = answer
+
+    @staticmethod
+    def _failed(invocation: Invocation, error: str | None) -> EventResult:
+        return EventResult(None, None, None, invocation.function_name, Outcome.FAILED, error=error)
 
     def default_action(self, event: DataWorksEvent, invocation: Invocation) -> dict[str, Any]:
-        """The default route: metric lines and notifications (audit and verdict are the pipeline's)."""
+        """The default reaction: metric lines and notifications. Call it from your own reaction to keep
+        them (audit and verdict are the pipeline's and always happen)."""
+        from dwevents.actions.metrics import emit, metric_lines
+
+        pipeline = self.pipeline(invocation.context)
         actions: list[dict[str, Any]] = []
-        if self.settings.metrics.enabled:
+        if pipeline.settings.metrics.enabled:
             lines = metric_lines(event)
             if lines:
                 emit(lines)
                 actions.append({"action": "metrics", "lines": lines})
-        for delivery in self.notifier.notify(event, deadline=invocation.deadline - 1.0):
+        assert self._notifier is not None
+        for delivery in self._notifier.notify(event, deadline=invocation.deadline - 1.0):
             actions.append({"action": "notify", **delivery})
         return {"actions": actions}
 
-    # -- lazily built collaborators (cold start) -----------------------------------------------
+    # -- cold start ---------------------------------------------------------------------------------
 
-    def _setup(self) -> None:
-        if self._ready:
-            return
+    @property
+    def extension(self) -> ExtensionService | None:
+        return self._pipeline.extension if self._pipeline is not None else None
+
+    @property
+    def started(self) -> bool:
+        """Whether the cold start (config, rules, stores) has happened."""
+        return self._pipeline is not None
+
+    @property
+    def setup_error(self) -> str | None:
+        """The configuration or rules error this instance started with (None when healthy)."""
+        return self._pipeline.setup_error if self._pipeline is not None else None
+
+    def pipeline(self, context: Any = None) -> Pipeline:
+        """The per-instance collaborators, built once (thread-safe)."""
+        if self._pipeline is not None:
+            return self._pipeline
         with self._lock:
-            if self._ready:
-                return
-            from dwevents.actions.routes import Notifier
-            from dwevents.idempotency import Idempotency, MemoryStore, store_from_url
+            if self._pipeline is None:
+                self._pipeline = self._build(context)
+            return self._pipeline
 
-            settings = self._settings or load_settings(environ=self.environ)
-            self.settings = settings
-            logs.configure()
-            store = (
-                store_from_url(settings.idempotency.redis_url)
-                if settings.idempotency.redis_url
-                else MemoryStore(max_items=settings.idempotency.memory_items)
-            )
-            # Namespaced per function: two functions never share records even on one Redis.
-            self.idempotency = Idempotency(
-                store, ttl_s=settings.idempotency.ttl_seconds, namespace=f"dwevents:{self.category}"
-            )
-            self.audit = AuditSink(log=settings.audit.log, file=settings.audit.file)
-            self.dead_letter = DeadLetterSink(settings.dead_letter.file)
-            self.notifier = Notifier(settings.notifications)
-            self.extension = None
-            if self.has_extensions:
-                from dwevents.extension import ExtensionService
+    def _build(self, context: Any) -> Pipeline:
+        from dwevents.actions.audit import AuditSink
+        from dwevents.actions.routes import Notifier
+        from dwevents.deadletter import DeadLetterSink
 
-                self.extension = ExtensionService(settings.extension, environ=self.environ)
-                if not settings.extension.code:
-                    _missing_extension_code(self.category)
-            if not self.router.has_default:
-                self.router.default(self.default_action)
-            self._ready = True
+        logs.configure()
+        environ = self.environ
+        if environ is not None:
+            logs.add_secrets(logs.secrets_of(environ))
+        error: str | None = None
+        try:
+            settings = self._settings or load_settings(environ=environ)
+        except ConfigError as exc:
+            error = logs.error_text(exc)
+            settings = settings_despite(environ)
+        policy = None
+        if self.extension_points:
+            policy, rules_error = self._policy(settings)
+            error = error or rules_error
+        try:
+            self._notifier = Notifier(settings.notifications)
+        except Exception as exc:  # a channel the notifier cannot build: console only, and say so
+            error = error or logs.error_text(exc)
+            self._notifier = Notifier(NotificationsConfig())
+        idempotency, store_error = self._idempotency(settings, context)
+        error = error or store_error
+        extension = None
+        if self.extension_points:
+            from dwevents.extension import ExtensionService
+
+            extension = ExtensionService(
+                settings.extension, policy=policy, environ=environ, client=self._client
+            )
+        if not self.router.has_default:
+            self.router.default(self.default_action)
+        pipeline = Pipeline(
+            category=self.category,
+            settings=settings,
+            router=self.router,
+            idempotency=idempotency,
+            audit=AuditSink(log=settings.audit.log, file=settings.audit.file),
+            dead_letter=DeadLetterSink(settings.dead_letter.file),
+            extension=extension,
+            default_reaction=self.default_action,
+            setup_error=error,
+        )
+        self._log_cold_start(pipeline)
+        return pipeline
+
+    def _policy(self, settings: Settings) -> tuple[Any, str | None]:
+        from dwevents.policy import PolicyEngine
+
+        kwargs = {"clock": self._policy_clock} if self._policy_clock is not None else {}
+        try:
+            return PolicyEngine.load(settings.extension.rules_file, **kwargs), None
+        except Exception as exc:  # ConfigError, or anything a broken rules file provokes
+            return None, logs.error_text(
+                exc if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+            )
+
+    def _idempotency(self, settings: Settings, context: Any) -> tuple[Any, str | None]:
+        from dwevents.idempotency import Idempotency, MemoryStore, store_from_url
+
+        config = settings.idempotency
+        function = invocation_from(context).function_name if context is not None else ""
+        namespace = config.namespace or f"dwevents:{function or self.category}"
+        error = None
+        store: Any = None
+        if config.redis_url:
+            try:
+                store = store_from_url(config.redis_url)
+            except ConfigError as exc:
+                error = logs.error_text(exc)
+        if store is None:
+            store = MemoryStore(max_items=config.memory_items, max_bytes=config.memory_bytes)
+        return Idempotency(store, ttl_s=config.ttl_seconds, namespace=namespace), error
+
+    def _log_cold_start(self, pipeline: Pipeline) -> None:
+        if pipeline.setup_error is not None:
+            logger.error(
+                "%s started with a configuration error: %s. Extension points get the %s verdict naming "
+                "it; regular events are retried until it is fixed",
+                self.category,
+                pipeline.setup_error,
+                pipeline.settings.extension.fail_mode,
+            )
+        if not self.extension_points:
+            return
+        deciders: dict[str, list[str]] = {}
+        for spec in self.extension_points:
+            deciders.setdefault(self.router.who_decides(spec), []).append(spec.event_code)
+        for who, codes in deciders.items():
+            logger.info("%s: %s decided by %s", self.category, ", ".join(codes), who)
+        if pipeline.extension is not None and pipeline.extension.code is None:
+            direct = (
+                "; FC-direct messages are still answered" if self.category in FC_DIRECT_EVENT_CODES else ""
+            )
+            logger.warning(
+                "%s: no extension code configured (DWEVENTS_EXTENSION_CODE): extension points are audited "
+                "and reacted to, not answered%s",
+                self.category,
+                direct,
+            )

@@ -18,8 +18,6 @@ from dwevents.deploy.syaml import load_syaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SCHEMA_PATH = HERE / "data" / "fc3-props.schema.json"
-#: The categories whose events reach the default bus: the only functions with an fc3 eventbridge trigger.
-TENANT_LEVEL = {"ProjectChange", "ResourcesDownload", "ResourcesUpload"}
 #: What a deployer exports; the optional variables keep their '' defaults.
 DEPLOY_ENV = {
     "DWEVENTS_ROLE_ARN": "acs:ram::1234567890123456:role/dwevents-fc",
@@ -54,21 +52,18 @@ def test_every_resource_validates(schema: dict[str, Any], resources: dict[str, d
     assert problems == []
 
 
-def test_eventbridge_trigger_configs_satisfy_ieventbridge(schema: dict[str, Any],
-                                                          resources: dict[str, dict[str, Any]]) -> None:
-    sub = {**schema["definitions"]["IEventBridge"], "definitions": schema["definitions"]}
-    validator = jsonschema.Draft7Validator(sub)
-    checked = 0
-    for name, props in resources.items():
-        triggers = [t for t in props.get("triggers") or [] if t["triggerType"] == "eventbridge"]
-        assert len(triggers) == (1 if name in TENANT_LEVEL else 0), name  # workspace-level: custom-bus rules
-        for trigger in triggers:
-            errors = [e.message for e in validator.iter_errors(trigger["triggerConfig"])]
-            assert errors == [], f"{name}: {errors}"
-            pattern = json.loads(trigger["triggerConfig"]["eventRuleFilterPattern"])  # rendered from vars
-            assert pattern["type"] and all(t.split(":")[1] == name for t in pattern["type"])
-            checked += 1
-    assert checked == len(TENANT_LEVEL)
+def test_no_resource_carries_an_fc3_trigger(resources: dict[str, dict[str, Any]]) -> None:
+    """Every EventBridge rule comes from the bus tool (documented target parameters on both buses)."""
+    assert all("triggers" not in props for props in resources.values())
+
+
+def test_a_fresh_clone_renders_valid_props_with_no_variable_set(schema: dict[str, Any]) -> None:
+    declared = load_syaml(ROOT / "s.yaml", environ={})
+    assert declared.missing_env == []
+    validator = jsonschema.Draft7Validator(schema)
+    problems = [f"{decl.resource}: {e.message}" for decl in declared.functions
+                for e in validator.iter_errors(decl.props)]
+    assert problems == []
 
 
 def test_sizing_follows_fc_rules(resources: dict[str, dict[str, Any]]) -> None:

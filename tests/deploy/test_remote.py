@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from dwevents.deploy._sdk import Credentials
-from dwevents.deploy.remote import RemoteInvokeError, invoke_remote
-from dwevents.local.cloud_api import CloudApiStandIn, Invocation
+from dwevents.deploy.remote import invoke_remote
+from dwevents.errors import CloudApiError
+from dwevents.local.cloud import CloudApiStandIn, Invocation
 
 AK, SECRET = "LTAI-test-invoker", "invoker-secret"
 EVENT = json.dumps({"id": "evt-1", "source": "acs.dataworks",
@@ -75,7 +76,7 @@ def test_a_raising_function_is_reported_by_error_type_not_an_exception(cloud: Cl
 def test_a_bad_signature_is_rejected(cloud: CloudApiStandIn) -> None:
     # GIVEN a wrong secret
     # WHEN invoking
-    with pytest.raises(RemoteInvokeError) as caught:
+    with pytest.raises(CloudApiError) as caught:
         call(cloud, "dwevents-file-change", secret="wrong-secret")
     # THEN FC's code and status come back, the function never ran, and the secret is not in the message
     assert (caught.value.code, caught.value.status) == ("SignatureNotMatch", 403)
@@ -84,7 +85,7 @@ def test_a_bad_signature_is_rejected(cloud: CloudApiStandIn) -> None:
 
 
 def test_an_unknown_function_is_an_api_error(cloud: CloudApiStandIn) -> None:
-    with pytest.raises(RemoteInvokeError) as caught:
+    with pytest.raises(CloudApiError) as caught:
         call(cloud, "no-such-function")
     assert (caught.value.code, caught.value.status) == ("FunctionNotFound", 404)
     assert caught.value.request_id
@@ -108,7 +109,7 @@ def test_an_unreachable_endpoint_is_a_transient_error() -> None:
     with CloudApiStandIn({AK: SECRET}) as stand_in:
         endpoint = stand_in.endpoint
     # WHEN invoking
-    with pytest.raises(RemoteInvokeError) as caught:
+    with pytest.raises(CloudApiError) as caught:
         invoke_remote("f", b"{}", region="cn-hangzhou", endpoint=endpoint, protocol="http",
                       credentials=Credentials(AK, SECRET), timeout_s=5)
     # THEN it is reported as unreachable and retryable

@@ -14,18 +14,19 @@ import pytest
 import yaml
 
 from dwevents.catalogue import CATALOGUE, CATEGORIES, Level, specs_for_category
+from dwevents.deploy.patterns import expected_patterns
 from dwevents.deploy.syaml import (
     DATAWORKS_SOURCE,
     SYamlError,
     check,
     expected_pattern,
-    expected_patterns,
     load_syaml,
     pattern_json,
     sync,
     sync_text,
 )
-from dwevents.local.pattern import compile_pattern
+from dwevents.errors import ConfigError
+from dwevents.pattern import compile_pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 SYAML = ROOT / "s.yaml"
@@ -77,25 +78,17 @@ def test_vars_patterns_declare_each_function_once_as_json_naming_known_types(raw
     assert patterns == expected_patterns()
 
 
-def test_only_tenant_level_functions_have_a_default_bus_trigger_and_it_is_the_vars_declaration(
+def test_no_function_has_an_fc3_trigger_and_every_pattern_is_the_vars_declaration(
         raw: dict[str, Any], declared: Any) -> None:
+    # The bus tool owns every rule (custom bus, and the default bus for tenant-level functions), so the
+    # documented target parameters are on all of them; an fc3 trigger would add a second default-bus rule.
     assert {"ProjectChange", "ResourcesDownload", "ResourcesUpload"} == TENANT
     for decl in declared.functions:
-        raw_triggers = raw["resources"][decl.resource]["props"].get("triggers") or []
         assert decl.tenant_level is (decl.category in TENANT)
-        if decl.category in TENANT:
-            assert decl.default_bus_trigger, decl.resource
-            [trigger] = raw_triggers
-            assert trigger["triggerType"] == "eventbridge"
-            assert trigger["triggerConfig"]["eventSourceConfig"]["eventSourceType"] == "Default"
-            # the trigger's pattern IS the vars declaration, not a copy of it
-            assert trigger["triggerConfig"]["eventRuleFilterPattern"] == f"${{vars.patterns.{decl.category}}}"
-        else:
-            assert not decl.default_bus_trigger and decl.trigger_name is None, decl.resource
-            assert raw_triggers == [], f"{decl.resource}: workspace-level events never reach the default bus"
+        assert raw["resources"][decl.resource]["props"].get("triggers") is None, decl.resource
+        assert not decl.default_bus_trigger and decl.trigger_name is None
         assert decl.pattern_origin == f"vars.patterns.{decl.category}"
         assert decl.pattern == json.loads(raw["vars"]["patterns"][decl.category])
-    assert sum(decl.default_bus_trigger for decl in declared.functions) == 3  # the default bus holds <= 10
 
 
 def test_check_finds_no_problem(declared: Any) -> None:
@@ -124,27 +117,17 @@ def test_handlers_and_initializers_exist(declared: Any) -> None:
         assert {"handler", "initialize"} <= names, decl.category
 
 
-def test_extension_functions_are_sync_and_regular_ones_async_with_a_dlq(declared: Any) -> None:
+def test_extension_functions_get_the_code_and_time_and_no_function_an_async_config(declared: Any) -> None:
+    # Retries and the dead-letter queue live on the EventBridge targets (dwevents/deploy/targets.py).
     for decl in declared.functions:
         extension = any(spec.is_extension for spec in specs_for_category(decl.category))
         assert decl.is_extension is extension
         assert decl.runtime in ("python3.10", "python3.12")
-        if decl.default_bus_trigger:
-            config = decl.triggers[0]["triggerConfig"]
-            assert config["eventSourceConfig"]["eventSourceType"] == "Default"
-            delivery = config["eventSinkConfig"]["deliveryOption"]
-            assert delivery == {"mode": "event-driven", "eventSchema": "CloudEvents"}
-            assert config["triggerEnable"] is True
-            assert decl.async_invocation is (not extension), decl.category
-        else:
-            assert decl.async_invocation is None
+        assert decl.async_invocation is None and "asyncInvokeConfig" not in decl.props
         if extension:
             assert decl.timeout is not None and decl.timeout >= 60
             assert "DWEVENTS_EXTENSION_CODE" in decl.environment
-            assert "asyncInvokeConfig" not in decl.props
         else:
-            dlq = decl.props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"]
-            assert dlq == "${env('DWEVENTS_DLQ_ARN')}"  # unresolved here: environ={}
             assert "DWEVENTS_EXTENSION_CODE" not in decl.environment
         assert decl.environment["DWEVENTS_LOG_FORMAT"] == "json"
         assert decl.memory_size is not None and 128 <= decl.memory_size <= 1024
@@ -154,10 +137,13 @@ def test_actions_build_before_and_mirror_rules_after_deploy(raw: dict[str, Any])
     assert raw["edition"] == "3.0.0" and raw["name"] == "dwevents" and raw["access"] == "default"
     pre = [step["run"] for step in raw["actions"]["pre-deploy"]]
     post = [step["run"] for step in raw["actions"]["success-deploy"]]
-    assert any(cmd.startswith("python3 -m dwevents.deploy.build") and "--out .s/build" in cmd for cmd in pre)
+    remove = [step["run"] for step in raw["actions"]["pre-remove"]]
+    assert pre[0] == "python3 -m dwevents.deploy.preflight --syaml s.yaml"
+    assert pre[1].startswith("python3 -m dwevents.deploy.build") and "--out .s/build" in pre[1]
     assert "python3 -m dwevents.deploy.bus apply --syaml s.yaml --account-id ${config('AccountID')}" in post
-    for name in ("region", "eventBus", "extensionCode", "redisUrl", "roleArn", "dlqArn", "allowedAccounts",
-                 "webhookUrl", "webhookSecret", "patterns"):
+    assert remove == ["python3 -m dwevents.deploy.bus undo --syaml s.yaml"]
+    for name in ("region", "eventBus", "tenantBus", "extensionCode", "redisUrl", "roleArn", "dlqArn",
+                 "allowedAccounts", "webhookUrl", "webhookSecret", "patterns"):
         assert name in raw["vars"], name
 
 
@@ -214,7 +200,7 @@ def test_env_resolution_and_placeholders() -> None:
     assert fn.props["role"] == "acs:ram::1:role/fc"
     assert fn.environment["DWEVENTS_FAIL_MODE"] == "FAIL"
     assert fn.environment["DWEVENTS_REDIS_URL"] == ""  # default ''
-    assert declared.missing_env == ["DWEVENTS_DLQ_ARN"]
+    assert declared.missing_env == []  # every variable has a default: `s preview` works on a fresh clone
     assert fn.name == "dwevents-node-change" and fn.python_version in ("3.10", "3.12")
     assert declared.by_name("dwevents-monitor-alert").category == "MonitorAlert"
     assert declared.vars["eventBus"]
@@ -358,39 +344,32 @@ def _variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
     return path
 
 
-def test_check_wants_triggers_exactly_on_tenant_level_functions_and_pointing_at_vars(tmp_path: Path) -> None:
-    literal = pattern_json(expected_pattern("ProjectChange"))
-    trigger = """      code: ./.s/build/NodeChange
+def test_check_wants_no_fc3_trigger_on_any_function(tmp_path: Path) -> None:
+    def with_trigger(category: str) -> tuple[str, str]:
+        return (f"      code: ./.s/build/{category}\n", f"""      code: ./.s/build/{category}
       triggers:
         - triggerName: dataworks
           triggerType: eventbridge
           triggerConfig:
-            <<: *sync_trigger
-            eventRuleFilterPattern: ${vars.patterns.NodeChange}
-"""
-    path = _variant(
-        tmp_path,
-        ("      code: ./.s/build/NodeChange\n", trigger),
-        ("eventRuleFilterPattern: ${vars.patterns.ProjectChange}", f"eventRuleFilterPattern: '{literal}'"),
-        ("""      code: ./.s/build/ResourcesUpload
-      triggers:
-        - triggerName: dataworks
-          triggerType: eventbridge
-          qualifier: LATEST
-          triggerConfig:
-            <<: *sync_trigger
-            eventRuleFilterPattern: ${vars.patterns.ResourcesUpload}
-""", "      code: ./.s/build/ResourcesUpload\n"),
-    )
+            eventSourceConfig: {{eventSourceType: Default}}
+            eventRuleFilterPattern: ${{vars.patterns.{category}}}
+""")
+
+    path = _variant(tmp_path, with_trigger("NodeChange"), with_trigger("ProjectChange"))
     problems = check(load_syaml(path, environ={}))
-    assert len(problems) == 3, problems
-    assert problems[0].startswith("NodeChange: workspace-level events never reach the default bus")
-    assert problems[1].startswith("ProjectChange: trigger 'dataworks' must use eventRuleFilterPattern: "
-                                  "${vars.patterns.ProjectChange}")
-    assert problems[2].startswith("ResourcesUpload: tenant-level, so it needs an fc3 eventbridge trigger")
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("NodeChange: drop fc3 eventbridge trigger 'dataworks'")
+    assert "workspace-level events never reach the default bus" in problems[0]
+    assert problems[1].startswith("ProjectChange: drop fc3 eventbridge trigger 'dataworks'")
+    assert "the bus tool puts its default-bus rule (vars.tenantBus)" in problems[1]
     done = subprocess.run([sys.executable, "-m", "dwevents.deploy.syaml", "check", str(path)],
                           capture_output=True, text=True, check=False)
-    assert done.returncode == 1 and "13 functions, 3 problems" in done.stdout
+    assert done.returncode == 1 and "13 functions, 2 problems" in done.stdout
+
+
+def test_syaml_errors_are_configuration_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_syaml(tmp_path / "missing.yaml")
 
 
 def test_sync_rewrites_a_stale_pattern_keeping_the_rest(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from dwevents.models.base import SHANGHAI, DataWorksPayload
 from dwevents.models.data_quality import (
     BlockType,
     CheckingType,
-    CheckResult,
     DatabaseType,
     DataQualityIdsPayload,
     DataQualityRulePayload,
@@ -24,6 +23,7 @@ from dwevents.models.data_quality import (
     DataQualityRulesUpdatePayload,
     DqcCheckFeedbackPayload,
     DqcCheckFinishedPayload,
+    DqCheckStatus,
     EnvType,
     EvaluationTaskClonePayload,
     EvaluationTaskNotificationPayload,
@@ -74,7 +74,7 @@ def test_given_the_samples_then_their_ids_are_unique() -> None:
 def test_given_a_critical_strong_check_when_decoded_then_result_blocks_downstream() -> None:
     payload = decode("DqcCheck/dqc-check-finished-event.json").payload
     assert isinstance(payload, DqcCheckFinishedPayload)
-    assert payload.check_result is CheckResult.CRITICAL
+    assert payload.check_result is DqCheckStatus.CRITICAL
     assert payload.block_type is BlockType.STRONG
     assert payload.blocks_downstream and not payload.passed
     # bizdate (all lower case on the wire) is a date; begin/end are Shanghai wall-clock times
@@ -90,7 +90,7 @@ def test_given_reference_and_sample_values_as_strings_then_they_are_numbers() ->
     assert payload.reference_value is not None and payload.sample_value is not None
     reference = payload.reference_value[0]
     assert reference.value == pytest.approx(1532408.75)
-    assert reference.single_check_result is CheckResult.CRITICAL
+    assert reference.single_check_result is DqCheckStatus.CRITICAL
     assert reference.biz_date == date(2024, 5, 31)
     assert payload.sample_value[0].value == pytest.approx(981220.10)
     assert payload.sample_value[0].biz_date == date(2024, 6, 1)
@@ -116,13 +116,13 @@ def test_given_the_finished_event_when_dumped_then_irregular_wire_names_come_bac
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        (-2, CheckResult.SKIPPED),
-        ("-1", CheckResult.EXCEPTION),
-        (0, CheckResult.PASSED),
-        ("1", CheckResult.WARNING),
+        (-2, DqCheckStatus.SKIPPED),
+        ("-1", DqCheckStatus.EXCEPTION),
+        (0, DqCheckStatus.PASSED),
+        ("1", DqCheckStatus.WARNING),
     ],
 )
-def test_given_each_documented_check_result_then_it_is_the_enum(raw: Any, expected: CheckResult) -> None:
+def test_given_each_documented_check_result_then_it_is_the_enum(raw: Any, expected: DqCheckStatus) -> None:
     payload = decode_changed("DqcCheck/dqc-check-finished-event.json", checkResult=raw).payload
     assert isinstance(payload, DqcCheckFinishedPayload)
     assert payload.check_result is expected
@@ -132,7 +132,7 @@ def test_given_each_documented_check_result_then_it_is_the_enum(raw: Any, expect
 def test_given_an_undocumented_check_result_then_it_stays_an_int() -> None:
     payload = decode_changed("DqcCheck/dqc-check-finished-event.json", checkResult=3, blockType=2).payload
     assert isinstance(payload, DqcCheckFinishedPayload)
-    assert payload.check_result == 3 and not isinstance(payload.check_result, CheckResult)
+    assert payload.check_result == 3 and not isinstance(payload.check_result, DqCheckStatus)
     assert payload.block_type == 2
 
 
@@ -191,7 +191,9 @@ def test_given_batch_update_with_the_documented_single_rule_shape_then_all_rules
     # THEN the type still decides the entry, and the rule is reachable
     assert isinstance(payload, DataQualityRulesUpdatePayload)
     assert event.spec is not None and event.spec.event_code == "batch-update-data-quality-rules"
-    assert event.event_code == "update-data-quality-rule"
+    # AND the event code is the type's; the payload's own eventCode stays in the payload (issue 10)
+    assert event.event_code == "batch-update-data-quality-rules"
+    assert payload.event_code == "update-data-quality-rule"
     assert payload.rules is None
     rules = payload.all_rules
     assert [(r.id, r.severity) for r in rules] == [(40001, Severity.NORMAL)]

@@ -1,7 +1,8 @@
 """One normalized audit record per event: who did what, where, when, and how it ended.
 
-The record is built from the typed payload with a fixed vocabulary, whatever the event type, so one
-SLS query answers "what happened in workspace 42 yesterday" across every DataWorks module.
+The record is built from the event's facts (:mod:`dwevents.models.facts`), the same vocabulary the
+policy, the notification texts and the metrics read, whatever the event type, so one SLS query answers
+"what happened in workspace 42 yesterday" across every DataWorks module.
 """
 
 from __future__ import annotations
@@ -9,52 +10,23 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from dwevents.envelope import DataWorksEvent
-from dwevents.models.base import field_value
+from dwevents.models.facts import facts_of, plain
 
 logger = logging.getLogger("dwevents.audit")
-
-# Payload attributes, in order of preference, that answer each audit question.
-_WHO = ("operator", "operator_uid", "operator_base_id", "create_user", "owner")
-_WORKSPACE = ("project_id", "app_id", "workspace_id", "query_dw_project_id", "root_node_project_id")
-_NODE = ("node_id", "node_ids", "root_node_id")
-_INSTANCE = ("task_id", "task_ids", "task_instance_id", "deleted_task_instance_ids")
-_TABLE = ("table_name", "table_guid")
-_FILE = ("file_name", "file_id")
-_NAME = ("node_name", "dag_name", "name", "file_name", "extension_biz_name", "project_name")
-_STATUS = ("status", "check_result", "baseline_status", "remind_type")
-
-
-def _first(payload: Any, names: Iterable[str]) -> Any:
-    for name in names:
-        value = field_value(payload, name)
-        if value not in (None, "", []):
-            return _plain(value)
-    return None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.name
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def audit_record(
     event: DataWorksEvent, *, function: str | None, outcome: str, detail: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The normalized record. ``outcome`` is the pipeline's (processed, refused, ...)."""
-    payload = event.payload
+    facts = facts_of(event.payload)
     spec = event.spec
+    tables = facts.tables
     record: dict[str, Any] = {
         "audit": True,
         "message_id": event.message_id,
@@ -63,15 +35,15 @@ def audit_record(
         "title": spec.title if spec else "Unknown DataWorks event",
         "module": spec.module.value if spec else None,
         "kind": spec.kind.value if spec else None,
-        "who": _first(payload, _WHO),
-        "workspace_id": _first(payload, _WORKSPACE),
-        "tenant_id": field_value(payload, "tenant_id"),
-        "node": _first(payload, _NODE),
-        "instance": _first(payload, _INSTANCE),
-        "table": _first(payload, _TABLE),
-        "file": _first(payload, _FILE),
-        "name": _first(payload, _NAME),
-        "status": _first(payload, _STATUS),
+        "who": facts.operator or facts.owner,
+        "workspace_id": facts.workspace_id,
+        "tenant_id": facts.tenant_id,
+        "node": facts.node,
+        "instance": facts.instance,
+        "table": (tables[0] if len(tables) == 1 else list(tables)) if tables else None,
+        "file": facts.file_name or facts.file_id,
+        "name": facts.name,
+        "status": plain(facts.status),
         "when": (event.time.isoformat() if event.time else None),
         "account": event.account,
         "region": event.region,

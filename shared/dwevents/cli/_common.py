@@ -14,6 +14,8 @@ EXIT_OK, EXIT_NO_MATCH, EXIT_BAD_INPUT = 0, 1, 2
 def read_input(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
+    if Path(path).is_dir():
+        raise DwEventsError(f"{path}: is a directory, expected a file")
     try:
         return Path(path).read_bytes()
     except OSError as exc:

@@ -52,15 +52,24 @@ def cmd_catalogue(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def json_argument(value: str) -> bytes:
+    """``match`` arguments: inline JSON (starts with ``{`` or ``[``), ``-`` for stdin, or a file path."""
+    if value.lstrip().startswith(("{", "[")):
+        return value.encode("utf-8")
+    return read_input(value)
+
+
 def cmd_match(args: argparse.Namespace, out: TextIO) -> int:
     from dwevents.envelope import parse_json
-    from dwevents.local.pattern import compile_pattern
+    from dwevents.pattern import compile_pattern
 
+    if args.pattern == "-" and args.event == "-":
+        raise DwEventsError("only one of PATTERN and EVENT can be read from stdin (-)")
     try:
-        pattern = compile_pattern(read_input(args.pattern).decode("utf-8"))
-        event = parse_json(read_input(args.event))
+        pattern = compile_pattern(json_argument(args.pattern).decode("utf-8", "replace"))
+        event = parse_json(json_argument(args.event))
     except DwEventsError as exc:
-        print(f"dwevents match: {exc}", file=sys.stderr)
+        print(f"dwevents match: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not isinstance(event, dict):
         print("dwevents match: the event must be a JSON object", file=sys.stderr)
@@ -72,14 +81,21 @@ def cmd_match(args: argparse.Namespace, out: TextIO) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("decode", help="decode events and print one JSON summary per event")
-    p.add_argument("file", nargs="?", default="-")
+    p.add_argument("file", nargs="?", default="-",
+                   help="a CloudEvent, a batch array or an FC-direct message (JSON); - or nothing: stdin")
     p.set_defaults(func=cmd_decode)
 
     p = sub.add_parser("catalogue", aliases=["catalog"], help="list every DataWorks event type")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per event type, with notes")
     p.set_defaults(func=cmd_catalogue)
 
-    p = sub.add_parser("match", help="match an EventBridge pattern against an event")
-    p.add_argument("pattern")
-    p.add_argument("event")
+    p = sub.add_parser(
+        "match",
+        help="match an EventBridge pattern against an event (exit 0 match, 1 no match)",
+        description="Prints true or false. PATTERN and EVENT are each inline JSON, a file, or - (stdin).",
+    )
+    p.add_argument(
+        "pattern", help="an EventBridge event pattern: inline JSON ('{\"source\": [...]}'), a file or -"
+    )
+    p.add_argument("event", help="the event: inline JSON, a file or -")
     p.set_defaults(func=cmd_match)

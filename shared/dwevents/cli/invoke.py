@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dwevents.cli._common import EXIT_NO_MATCH, EXIT_OK, configure_logging, event_files, short
 from dwevents.errors import DwEventsError
+
+if TYPE_CHECKING:
+    from dwevents.local.emulator import EventReport
 
 
 def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
@@ -28,7 +31,7 @@ def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
     with LocalBus(syaml) as bus:
         for path in files:
             for report in bus.invoke_bytes(path.read_bytes(), source_file=str(path)):
-                counts[report.outcome] = counts.get(report.outcome, 0) + 1
+                counts[report.outcome.value] = counts.get(report.outcome.value, 0) + 1
                 if args.json:
                     out.write(json.dumps(report.as_dict(), ensure_ascii=False, default=str) + "\n")
                 else:
@@ -54,10 +57,10 @@ def _get(obj: Any, key: str) -> Any:
     return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
 
-def _print_report(report: Any, out: TextIO) -> None:
+def _print_report(report: EventReport, out: TextIO) -> None:
     name = Path(report.source_file).name if report.source_file else "-"
     fns = ", ".join(report.functions) or "(no function)"
-    out.write(f"{name}  {report.type or '?'}\n  → {fns}: {report.outcome.upper()}\n")
+    out.write(f"{name}  {report.type or '?'}\n  → {fns}: {report.outcome.value.upper()}\n")
     for action in report.actions:
         kind = action.get("action")
         if kind == "audit":
@@ -79,13 +82,13 @@ def _print_report(report: Any, out: TextIO) -> None:
             out.write(f"    metrics: {', '.join(_metric(line) for line in lines)}\n")
         elif kind == "skip":
             out.write(f"    skipped: {action.get('reason')}\n")
-    if report.verdict:
+    if report.verdict is not None:
         v = report.verdict
-        ack = "acknowledged" if v.get("acknowledged") else f"NOT acknowledged ({v.get('error')})"
+        ack = "acknowledged" if v.acknowledged else f"NOT acknowledged ({v.error})"
         out.write(
-            f"    verdict: {v.get('result')} via {v.get('api')} ({ack})"
-            f"{' rule ' + v['rule'] if v.get('rule') else ''}"
-            f"{': ' + short(v['tip'], 90) if v.get('tip') else ''}\n"
+            f"    verdict: {v.result.value} via {v.api.value} ({ack})"
+            f"{' rule ' + v.rule if v.rule else ''}"
+            f"{': ' + short(v.tip, 90) if v.tip else ''}\n"
         )
     if report.error:
         out.write(f"    error: {short(report.error, 160)}\n")
@@ -99,14 +102,14 @@ def _metric(line: dict[str, Any]) -> str:
 
 def _invoke_remote(args: argparse.Namespace, files: list[Path], out: TextIO) -> int:
     """Route like EventBridge would (s.yaml patterns), then invoke the deployed functions through FC."""
+    from dwevents.deploy.region import resolve_region
     from dwevents.deploy.remote import invoke_remote
     from dwevents.deploy.syaml import load_syaml
-    from dwevents.local.pattern import compile_pattern
+    from dwevents.pattern import compile_pattern
 
     declared = load_syaml(Path(args.syaml))
-    region = args.region or str(declared.vars.get("region") or "") or None
-    if not region:
-        raise DwEventsError("no region: pass --region or set vars.region in s.yaml")
+    # One region rule for every deploy tool (dwevents/deploy/region.py): --region, else s.yaml vars.region.
+    region = resolve_region(args.region, declared.vars.get("region"), syaml_name=Path(args.syaml).name).name
     routes = [(fn, compile_pattern(fn.pattern)) for fn in declared.functions if fn.pattern]
     status = EXIT_OK
     for path in files:
@@ -149,12 +152,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("invoke", help="run events through the local EventBridge emulator and handlers")
     p.add_argument("files", nargs="*", help="event files or directories (default: events/)")
     p.add_argument("--json", action="store_true", help="one JSON object per event, nothing else on stdout")
-    p.add_argument("--syaml", default="s.yaml")
+    p.add_argument("--syaml", default="s.yaml", help="the s.yaml whose functions and rules to use")
     p.add_argument("--remote", action="store_true", help="invoke the deployed functions through FC's API")
-    p.add_argument("--region", default=None)
+    p.add_argument("--region", default=None, help="region for --remote (default: s.yaml vars.region)")
     p.add_argument(
         "--endpoint", default=None, help="FC API host[:port] (default fcv3 endpoint of the region)"
     )
-    p.add_argument("--protocol", default="https")
-    p.add_argument("-v", "--verbose", action="count", default=0)
+    p.add_argument("--protocol", default="https", help="https or http for the FC API (--remote)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (repeat for debug)")
     p.set_defaults(func=cmd_invoke)

@@ -74,7 +74,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="a local HTTP event bus on 127.0.0.1")
-    p.add_argument("--port", type=int, default=8090)
-    p.add_argument("--syaml", default="s.yaml")
-    p.add_argument("-v", "--verbose", action="count", default=0)
+    p.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1 (default 8090)")
+    p.add_argument("--syaml", default="s.yaml", help="the s.yaml whose functions and rules to use")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (repeat for debug)")
     p.set_defaults(func=cmd_serve)

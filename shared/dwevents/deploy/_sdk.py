@@ -1,6 +1,6 @@
 """What the deploy tools share about the Alibaba Cloud Tea/OpenAPI SDKs: credentials, config, errors.
 
-Kept apart so ``bus`` and ``remote`` build the SDK ``Config`` the same way and turn an SDK exception into
+Kept apart so the bus tool, remote invoke and the doctor build the SDK ``Config`` the same way and turn an SDK exception into
 one readable line (code, HTTP status, request id, the server's message) — never a traceback from deep
 inside the SDK and never a key. The SDK packages are imported inside the functions (cold start).
 """
@@ -8,15 +8,15 @@ inside the SDK and never a key. The SDK packages are imported inside the functio
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dwevents import env
-from dwevents.errors import ConfigError
+from dwevents.errors import CloudApiError, ConfigError
 
 #: Also read: the account that owns the functions (needed for target ARNs).
-ACCOUNT_ID = "ALIBABA_CLOUD_ACCOUNT_ID"
+ACCOUNT_ID = env.ACCOUNT_ID
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ class SdkFailure:
         status = f" (HTTP {self.status})" if self.status else ""
         request = f" [request id {self.request_id}]" if self.request_id else ""
         return f"{what}: {self.code}{status}: {self.message}{request}{_hint(self.code)}"
+
+    def error(self, service: str, action: str, subject: str = "") -> CloudApiError:
+        """The one API error class (dwevents.errors.CloudApiError), message naming call and cause."""
+        what = f"{service} {action}" + (f" '{subject}'" if subject else "")
+        return CloudApiError(self.describe(what), action=action, code=self.code, status=self.status,
+                             request_id=self.request_id, transient=self.transient)
 
 
 def _hint(code: str) -> str:
@@ -130,3 +136,22 @@ def sdk_failure(exc: BaseException) -> SdkFailure | None:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else ""
+
+
+def call_sdk(service: str, action: str, call: Callable[[], Any], subject: str = "") -> Any:
+    """Run one SDK call; a Tea/Darabonba exception becomes :class:`CloudApiError`, a body that says
+    ``Success: false`` under HTTP 200 (EventBridge does that) too."""
+    try:
+        response = call()
+    except Exception as exc:
+        failure = sdk_failure(exc)
+        if failure is None:
+            raise
+        raise failure.error(service, action, subject) from None
+    body = getattr(response, "body", None)
+    if body is not None and getattr(body, "success", None) is False:
+        code = str(getattr(body, "code", "") or "")
+        raise CloudApiError(f"{service} {action}: {code}: {getattr(body, 'message', '')} "
+                            f"[request id {getattr(body, 'request_id', '')}]", action=action, code=code,
+                            request_id=getattr(body, "request_id", None))
+    return response

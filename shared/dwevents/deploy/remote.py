@@ -8,7 +8,8 @@ the project uses, and it reports a function's own failure in the ``x-fc-error-ty
 raising after logging every request header (STS token included) to the root logger, as ``fc2`` does.
 
 A function error is a *result* (``error_type`` set, the function's JSON error body in ``body``); an API
-error — wrong key, unknown function, unreachable endpoint — raises :class:`RemoteInvokeError`.
+error — wrong key, unknown function, unreachable endpoint — raises :class:`dwevents.errors.CloudApiError`
+(``action="InvokeFunction"``).
 """
 
 from __future__ import annotations
@@ -19,24 +20,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from dwevents.deploy._sdk import Credentials, openapi_config, sdk_failure
-from dwevents.errors import DwEventsError
+from dwevents.deploy._sdk import Credentials, call_sdk, openapi_config
 
 logger = logging.getLogger(__name__)
 
 INVOCATION_TYPES = ("Sync", "Async")
-
-
-class RemoteInvokeError(DwEventsError):
-    """The FC API refused or never answered the invocation (the function did not run)."""
-
-    def __init__(self, message: str, *, code: str = "", status: int | None = None,
-                 request_id: str | None = None, transient: bool = False) -> None:
-        self.code = code
-        self.status = status
-        self.request_id = request_id
-        self.transient = transient
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -78,16 +66,9 @@ def invoke_remote(function_name: str, payload: bytes, *, region: str, qualifier:
     request = fc_models.InvokeFunctionRequest(body=io.BytesIO(payload), qualifier=qualifier)
     headers = fc_models.InvokeFunctionHeaders(x_fc_invocation_type=invocation_type)
     runtime = RuntimeOptions(read_timeout=timeout_ms, connect_timeout=min(timeout_ms, 5000))
-    try:
-        response = client.invoke_function_with_options(function_name, request, headers, runtime)
-    except Exception as exc:
-        failure = sdk_failure(exc)
-        if failure is None:
-            raise
-        logger.debug("InvokeFunction %s failed: %s", function_name, failure.code)
-        raise RemoteInvokeError(failure.describe(f"FC InvokeFunction '{function_name}'"), code=failure.code,
-                                status=failure.status, request_id=failure.request_id,
-                                transient=failure.transient) from None
+    response = call_sdk("FC", "InvokeFunction",
+                        lambda: client.invoke_function_with_options(function_name, request, headers, runtime),
+                        function_name)
     response_headers = {str(k).lower(): str(v) for k, v in (response.headers or {}).items()}
     body = _read(response.body)
     result = RemoteResult(status=int(response.status_code or 0),

@@ -13,15 +13,15 @@ stays in place as a placeholder, where ``s`` would stop with an error; other exp
 ``${config(..)}``, ``${resources..}``) are left as written.
 
 Patterns. Every function's EventBridge pattern is declared once, as compact JSON in
-``vars.patterns.<Category>`` (generated from the catalogue). That one declaration feeds every consumer:
-a tenant-level function's fc3 ``eventbridge`` trigger (default bus) refers to it with
-``eventRuleFilterPattern: ${vars.patterns.<Category>}``; workspace-level functions have no fc3 trigger (their
-events reach only the DataWorks OpenEvent custom bus, where ``dwevents.deploy.bus`` puts a rule with the same
-pattern); the local emulator routes every function by it. :attr:`FunctionDecl.pattern` is that pattern
-(the trigger's rendered one when there is a trigger, else ``vars.patterns[category]``).
+``vars.patterns.<Category>`` (generated from the catalogue, dwevents/deploy/patterns.py). That one
+declaration feeds every consumer: ``dwevents.deploy.bus`` puts a rule with it on the custom bus (and, for
+tenant-level functions, on the default bus too: s.yaml ``vars.tenantBus``) and the local emulator routes
+every function by it. No function needs an fc3 ``eventbridge`` trigger; one that has a default-bus trigger
+is still read (:attr:`FunctionDecl.pattern` is then the trigger's rendered pattern) so that
+``check`` can say to drop it.
 
-``python -m dwevents.deploy.syaml check|sync|pattern|functions [s.yaml]`` checks the declarations and the
-triggers against the catalogue, or rewrites ``vars.patterns`` from it.
+``python -m dwevents.deploy.syaml check|sync|pattern|functions [s.yaml]`` checks the declarations against
+the catalogue, or rewrites ``vars.patterns`` from it.
 """
 
 from __future__ import annotations
@@ -39,23 +39,31 @@ from typing import Any
 
 import yaml
 
+from dwevents.deploy.patterns import (
+    DATAWORKS_SOURCE,
+    DEFAULT_SOURCE_TYPE,
+    PATTERNS_VAR,
+    SYamlError,
+    category_is_tenant_level,
+    check,
+    expected_pattern,
+    parse_pattern,
+    pattern_json,
+    sync_text,
+)
+
+__all__ = ["DATAWORKS_SOURCE", "DEFAULT_SOURCE_TYPE", "PATTERNS_VAR", "FunctionDecl", "SYaml", "SYamlError",
+           "category_is_tenant_level", "check", "expected_pattern", "load_syaml", "pattern_json", "sync",
+           "sync_text"]
+
 logger = logging.getLogger(__name__)
 
-DATAWORKS_SOURCE = "acs.dataworks"
 FC3_COMPONENT = "fc3"
-#: ``vars.<PATTERNS_VAR>.<Category>``: the one declaration of each function's EventBridge pattern.
-PATTERNS_VAR = "patterns"
-#: ``eventSourceType`` of an fc3 eventbridge trigger whose rule lives on the default bus (fc3's default).
-DEFAULT_SOURCE_TYPE = "Default"
 
 _EXPR = re.compile(r"\$\{([^{}]*)\}")
 _ENV_CALL = re.compile(r"""^env\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])(.*?)\3\s*)?\)$""", re.DOTALL)
 _VARS_REF = re.compile(r"^vars((?:\.[A-Za-z0-9_-]+)+)$")
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class SYamlError(ValueError):
-    """``s.yaml`` is missing, unreadable, or not shaped like a Serverless Devs 3.x project."""
 
 
 @dataclass
@@ -255,18 +263,6 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _parse_pattern(raw: Any, where: str) -> dict[str, Any]:
-    if isinstance(raw, Mapping):
-        return dict(raw)
-    try:
-        pattern = json.loads(raw)
-    except (TypeError, ValueError) as exc:
-        raise SYamlError(f"{where} is not JSON: {exc}") from exc
-    if not isinstance(pattern, dict):
-        raise SYamlError(f"{where} is not a JSON object")
-    return pattern
-
-
 def default_bus_trigger_index(triggers: Sequence[Any]) -> int | None:
     """Index of the first fc3 ``eventbridge`` trigger whose rule lives on the default bus, or None."""
     for index, trigger in enumerate(triggers):
@@ -306,12 +302,12 @@ def _function(resource: str, props: dict[str, Any], raw_props: Mapping[str, Any]
             raw_config = (raw_triggers[index].get("triggerConfig") or {}) if index < len(raw_triggers) else {}
             origin = _vars_reference(raw_config.get("eventRuleFilterPattern")) or "trigger"
             if not (isinstance(raw, str) and _EXPR.fullmatch(raw)):  # else: refers to nothing, no pattern
-                pattern = _parse_pattern(raw, f"resource {resource}: eventRuleFilterPattern")
+                pattern = parse_pattern(raw, f"resource {resource}: eventRuleFilterPattern")
         if "asyncInvocationType" in config:
             async_invocation = bool(config["asyncInvocationType"])
     elif patterns.get(category):
         origin = f"vars.{PATTERNS_VAR}.{category}"
-        pattern = _parse_pattern(patterns[category], origin)
+        pattern = parse_pattern(patterns[category], origin)
     lifecycle = props.get("instanceLifecycleConfig") or {}
     initializer = (lifecycle.get("initializer") or {}) if isinstance(lifecycle, Mapping) else {}
     if not isinstance(initializer, Mapping):
@@ -397,216 +393,10 @@ def load_syaml(path: str | os.PathLike[str] = "s.yaml", environ: Mapping[str, st
     )
 
 
-# -- the catalogue side -------------------------------------------------------------------------
-
-
-def category_is_tenant_level(category: str) -> bool | None:
-    """True when every catalogue event of ``category`` is tenant-level (published to the default bus),
-    False when any is workspace-level (custom bus only), None when the category is unknown."""
-    from dwevents.catalogue import Level, specs_for_category
-
-    specs = specs_for_category(category)
-    if not specs:
-        return None
-    return all(spec.level is Level.TENANT for spec in specs)
-
-
-def expected_pattern(category: str) -> dict[str, Any]:
-    """The EventBridge pattern that routes exactly ``category``'s catalogue types (catalogue order)."""
-    from dwevents.catalogue import specs_for_category
-
-    specs = specs_for_category(category)
-    if not specs:
-        raise KeyError(f"category {category!r} is not in the catalogue")
-    return {"source": [DATAWORKS_SOURCE], "type": [spec.type for spec in specs]}
-
-
-def expected_patterns() -> dict[str, str]:
-    """``vars.patterns`` as it should read: every catalogue category → its compact JSON pattern."""
-    from dwevents.catalogue import CATEGORIES
-
-    return {category: pattern_json(expected_pattern(category)) for category in CATEGORIES}
-
-
-def pattern_json(pattern: Mapping[str, Any]) -> str:
-    """The compact one-line JSON written into ``vars.patterns`` (stable, so fc3 sees no diff)."""
-    return json.dumps(pattern, separators=(",", ":"), ensure_ascii=False)
-
-
-def _pattern_problems(where: str, category: str, have: Mapping[str, Any]) -> list[str]:
-    want = expected_pattern(category)
-    problems: list[str] = []
-    if set(have) != set(want):
-        problems.append(f"{where}: pattern keys {sorted(have)} != {sorted(want)}")
-    if sorted(map(str, have.get("source") or [])) != want["source"]:
-        problems.append(f"{where}: pattern source {have.get('source')!r} != {want['source']!r}")
-    types = have.get("type") or []
-    missing = [t for t in want["type"] if t not in types]
-    extra = [t for t in types if t not in want["type"]]
-    if missing:
-        problems.append(f"{where}: pattern lacks {', '.join(missing)}")
-    if extra:
-        problems.append(f"{where}: pattern names types not of {category}: {', '.join(map(str, extra))}")
-    return problems
-
-
-def check(syaml: SYaml) -> list[str]:
-    """Every disagreement between s.yaml and the catalogue, one readable line each.
-
-    ``vars.patterns`` must hold exactly the catalogue's patterns; each category has one function; the
-    tenant-level functions, and only they, have a default-bus trigger, whose pattern is
-    ``${vars.patterns.<Category>}``; every function's effective pattern is the catalogue's.
-    """
-    from dwevents.catalogue import CATEGORIES
-
-    problems: list[str] = []
-    declared = syaml.vars.get(PATTERNS_VAR) if isinstance(syaml.vars, Mapping) else None
-    if not isinstance(declared, Mapping) or not declared:
-        problems.append(f"vars.{PATTERNS_VAR}: missing; run `python -m dwevents.deploy.syaml sync`")
-        declared = {}
-    for category, raw in declared.items():
-        where = f"vars.{PATTERNS_VAR}.{category}"
-        if category not in CATEGORIES:
-            problems.append(f"{where}: not a catalogue category")
-            continue
-        try:
-            problems.extend(_pattern_problems(where, category, _parse_pattern(raw, where)))
-        except SYamlError as exc:
-            problems.append(str(exc))
-    for category in CATEGORIES:
-        if declared and category not in declared:
-            problems.append(f"vars.{PATTERNS_VAR}.{category}: missing")
-    seen: set[str] = set()
-    for decl in syaml.functions:
-        if decl.category not in CATEGORIES:
-            problems.append(f"{decl.resource}: code {decl.code!r} names no catalogue category")
-            continue
-        if decl.category in seen:
-            problems.append(f"{decl.resource}: a second function for category {decl.category}")
-        seen.add(decl.category)
-        reference = f"vars.{PATTERNS_VAR}.{decl.category}"
-        if decl.tenant_level and not decl.default_bus_trigger:
-            problems.append(f"{decl.resource}: tenant-level, so it needs an fc3 eventbridge trigger "
-                            f"(eventSourceType {DEFAULT_SOURCE_TYPE}): its events arrive on the default bus")
-        if not decl.tenant_level and decl.default_bus_trigger:
-            problems.append(f"{decl.resource}: workspace-level events never reach the default bus; drop "
-                            f"trigger {decl.trigger_name!r} (the custom-bus rule comes from {reference})")
-        if decl.default_bus_trigger and decl.pattern_origin != reference:
-            problems.append(f"{decl.resource}: trigger {decl.trigger_name!r} must use "
-                            f"eventRuleFilterPattern: ${{{reference}}}, the one declaration of its pattern")
-        if not decl.pattern:
-            problems.append(f"{decl.resource}: no pattern ({reference})")
-            continue
-        if decl.pattern_origin != reference:
-            problems.extend(_pattern_problems(decl.resource, decl.category, decl.pattern))
-    for category in CATEGORIES:
-        if category not in seen:
-            problems.append(f"category {category}: no function in {syaml.path.name}")
-    return problems
-
-
-# -- sync: rewriting vars.patterns in the text ----------------------------------------------------
-
-_TOP_KEY = re.compile(r"^[^\s#]")
-_KEY_LINE = re.compile(r"^(?P<indent>[ ]*)(?P<key>[A-Za-z0-9_-]+):(?P<rest>.*)$")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _is_content(line: str) -> bool:
-    """Neither blank nor a whole-line comment."""
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
-
-
-def _yaml_quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _scalar(rest: str) -> Any:
-    try:
-        return yaml.load(rest, Loader=_Loader) if rest.strip() else None
-    except yaml.YAMLError:
-        return None
-
-
-def sync_text(text: str) -> tuple[str, list[str]]:
-    """``text`` with ``vars.patterns`` rewritten from the catalogue → (new text, categories changed).
-
-    Edits only the entry lines of that block (stale ones rewritten in place, missing ones appended,
-    unknown ones removed), or adds the block at the end of ``vars``: comments and anchors survive.
-    """
-    lines = text.splitlines(keepends=True)
-    vars_at = next((i for i, line in enumerate(lines) if re.match(r"^vars:\s*(#.*)?$", line)), None)
-    if vars_at is None:
-        raise SYamlError("no top-level `vars:` mapping to hold the patterns")
-    vars_end = next((i for i in range(vars_at + 1, len(lines)) if _TOP_KEY.match(lines[i])), len(lines))
-    members = [i for i in range(vars_at + 1, vars_end) if _is_content(lines[i])]
-    member_indent = min((_indent(lines[i]) for i in members), default=2)
-    wanted = expected_patterns()
-    head = next((i for i in members if _indent(lines[i]) == member_indent
-                 and re.match(rf"^ *{PATTERNS_VAR}:\s*(#.*)?$", lines[i])), None)
-    newline = "\r\n" if "\r\n" in text else "\n"
-    if head is None and any(re.match(rf"^ *{PATTERNS_VAR}:", lines[i]) for i in members
-                            if _indent(lines[i]) == member_indent):
-        raise SYamlError(f"vars.{PATTERNS_VAR} must be a block mapping, one `<Category>: '<JSON>'` a line")
-    if head is None:
-        last = max((i for i in members), default=vars_at)
-        while last + 1 < vars_end and lines[last + 1].strip().startswith("#") \
-                and _indent(lines[last + 1]) >= member_indent:
-            last += 1  # comments indented like the vars belong to them (they may introduce the block)
-        block = [f"{' ' * member_indent}{PATTERNS_VAR}:{newline}"]
-        block += [f"{' ' * member_indent * 2}{c}: {_yaml_quote(v)}{newline}" for c, v in wanted.items()]
-        if not lines[last].endswith(("\n", "\r")):
-            lines[last] += newline
-        lines[last + 1:last + 1] = block
-        return "".join(lines), list(wanted)
-    block_end = head + 1
-    while block_end < vars_end and (not lines[block_end].strip()
-                                    or _indent(lines[block_end]) > member_indent):
-        block_end += 1
-    while block_end > head + 1 and not _is_content(lines[block_end - 1]):
-        block_end -= 1  # trailing blank and comment lines belong to what follows
-    entries = [i for i in range(head + 1, block_end) if _is_content(lines[i])]
-    entry_indent = min((_indent(lines[i]) for i in entries), default=member_indent * 2)
-    changed: list[str] = []
-    seen: set[str] = set()
-    remove: list[int] = []
-    last_entry = head
-    for i in entries:
-        match = _KEY_LINE.match(lines[i].rstrip("\r\n"))
-        if _indent(lines[i]) != entry_indent or match is None:
-            raise SYamlError(f"line {i + 1}: vars.{PATTERNS_VAR} entries must be one line each "
-                             f"(`<Category>: '<JSON>'`); rewrite the block by hand or delete it and sync")
-        category, rest = match.group("key"), match.group("rest")
-        last_entry = i
-        if category not in wanted or category in seen:
-            remove.append(i)
-            changed.append(category)
-            continue
-        seen.add(category)
-        if _scalar(rest) != wanted[category]:
-            ending = lines[i][len(lines[i].rstrip("\r\n")):] or newline
-            lines[i] = f"{' ' * entry_indent}{category}: {_yaml_quote(wanted[category])}{ending}"
-            changed.append(category)
-    missing = [c for c in wanted if c not in seen]
-    if missing:
-        if not lines[last_entry].endswith(("\n", "\r")):
-            lines[last_entry] += newline
-        lines[last_entry + 1:last_entry + 1] = [
-            f"{' ' * entry_indent}{c}: {_yaml_quote(wanted[c])}{newline}" for c in missing]
-        changed.extend(missing)
-    for i in sorted(remove, reverse=True):
-        del lines[i]
-    return "".join(lines), changed
-
-
 def sync(path: str | os.PathLike[str] = "s.yaml") -> list[str]:
     """Rewrite ``vars.patterns`` in place from the catalogue; returns the categories changed.
 
-    Triggers are not touched: a tenant-level trigger refers to ``${vars.patterns.<Category>}`` and so follows.
+    Triggers are not touched (a trigger referring to ``${vars.patterns.<Category>}`` follows by itself).
     """
     path = Path(path)
     load_syaml(path, environ={})  # refuse to edit a file that is not a readable Serverless Devs project
@@ -638,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "functions":
             for decl in syaml.functions:
                 kind = "extension" if decl.is_extension else "regular"
-                route = "default-bus trigger" if decl.default_bus_trigger else "custom-bus rule"
+                route = "fc3 default-bus trigger" if decl.default_bus_trigger else "bus-tool rules"
                 print(f"{decl.resource:22} {decl.name:34} {decl.runtime:11} {decl.memory_size} MB "
                       f"{decl.timeout} s {kind:9} {route}")
             return 0

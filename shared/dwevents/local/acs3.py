@@ -1,7 +1,9 @@
 """Verify Alibaba Cloud ACS3-HMAC-SHA256 request signatures (what the Tea/OpenAPI SDKs send).
 
 Used by the local stand-ins so the tests drive the real SDKs and a wrong secret is rejected exactly as
-the cloud would. Algorithm (observed against the SDKs, see the design repo's reference/sdk-wire.md):
+the cloud would. Algorithm ("Request syntax and signature method V3",
+https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature; checked against
+the SDKs by tests/dataworks/test_client.py and tests/dataworks/test_conformance.py):
 
 1. ``Authorization: ACS3-HMAC-SHA256 Credential=<AK>,SignedHeaders=<h1;h2;...>,Signature=<hex>``;
 2. ``x-acs-content-sha256`` must equal hex(sha256(body));
@@ -18,10 +20,12 @@ import hmac
 from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
+from dwevents.errors import DwEventsError
+
 ALGORITHM = "ACS3-HMAC-SHA256"
 
 
-class SignatureError(Exception):
+class SignatureError(DwEventsError):
     """The request is not signed correctly. ``code`` is the error code the cloud answers with."""
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:

@@ -1,11 +1,15 @@
 """The local EventBridge: route events through the rules declared in ``s.yaml`` to in-process handlers.
 
 What EventBridge does, on one machine: every function's ``eventRuleFilterPattern`` is matched against
-each event with Alibaba's pattern semantics (:mod:`dwevents.local.pattern`); every matching function
+each event with Alibaba's pattern semantics (:mod:`dwevents.pattern`); every matching function
 receives the event as bytes with an FC3-like context built from its ``s.yaml`` declaration (name,
 handler, memory, timeout, environment). None matching is reported as ``unrouted``, as EventBridge
 would drop it. An FC-direct extension message has no envelope to match: it goes straight to the
-function that handles its event code, as DataWorks invokes that function itself.
+function its ``eventType`` names, as DataWorks invokes that function itself.
+
+Each function built on :class:`~dwevents.runtime.FunctionApp` runs through its in-process API
+(``app.process``), so the reports are the runtime's typed results, and the handler's return value is
+derived from them exactly as FC would receive it.
 
 Extension functions reply to the local DataWorks API stand-in unless an endpoint is configured.
 """
@@ -28,7 +32,9 @@ from dwevents.catalogue import lookup
 from dwevents.envelope import parse_json
 from dwevents.errors import DecodeError, DwEventsError
 from dwevents.local.fc_context import FunctionMeta, local_context
-from dwevents.local.pattern import EventPattern, compile_pattern
+from dwevents.pattern import EventPattern, compile_pattern
+from dwevents.results import EventResult, Outcome, VerdictReport
+from dwevents.runtime import FunctionApp
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +80,9 @@ class EventReport:
     message_id: str | None
     type: str | None
     functions: list[str]
-    outcome: str
+    outcome: Outcome
     actions: list[dict[str, Any]] = field(default_factory=list)
-    verdict: dict[str, Any] | None = None
+    verdict: VerdictReport | None = None
     error: str | None = None
     source_file: str | None = None
     returned: Any = None
@@ -86,9 +92,9 @@ class EventReport:
             "message_id": self.message_id,
             "type": self.type,
             "functions": self.functions,
-            "outcome": self.outcome,
+            "outcome": self.outcome.value,
             "actions": self.actions,
-            "verdict": self.verdict,
+            "verdict": self.verdict.as_dict() if self.verdict is not None else None,
         }
         if self.error:
             out["error"] = self.error
@@ -138,7 +144,7 @@ class LocalBus:
         self.dataworks: Any = None
         self._stack = contextlib.ExitStack()
         if wants_standin:
-            from dwevents.local.dataworks_api import DataWorksApiStandIn
+            from dwevents.local.dataworks.server import DataWorksApiStandIn
 
             self.dataworks = self._stack.enter_context(DataWorksApiStandIn())
             fixtures = self.root / "events" / FIXTURES_FILE
@@ -161,9 +167,7 @@ class LocalBus:
     def route(self, event: Mapping[str, Any]) -> list[LocalFunction]:
         """Functions whose rule matches a CloudEvent; for FC-direct, the function of its event code."""
         if "messageBody" in event or "messageId" in event:
-            body = event.get("messageBody")
-            code = (body.get("eventCode") if isinstance(body, Mapping) else None) or event.get("eventType")
-            spec = lookup(None, str(code) if code else None)
+            spec = _direct_spec(event)
             return [f for f in self.functions if spec is not None and f.category == spec.category]
         return [f for f in self.functions if f.pattern is not None and f.pattern.matches(event)]
 
@@ -178,12 +182,17 @@ class LocalBus:
         try:
             document = parse_json(raw)
         except DecodeError as exc:
-            return [EventReport(None, None, [], "failed", error=str(exc), source_file=source_file)]
+            return [EventReport(None, None, [], Outcome.FAILED, error=str(exc), source_file=source_file)]
         if not isinstance(document, list):
             if not isinstance(document, Mapping):
                 return [
                     EventReport(
-                        None, None, [], "failed", error="event is not a JSON object", source_file=source_file
+                        None,
+                        None,
+                        [],
+                        Outcome.FAILED,
+                        error="event is not a JSON object",
+                        source_file=source_file,
                     )
                 ]
             return [self.invoke_event(document, source_file=source_file)]
@@ -193,7 +202,12 @@ class LocalBus:
             if not isinstance(event, Mapping):
                 reports.append(
                     EventReport(
-                        None, None, [], "failed", error="event is not a JSON object", source_file=source_file
+                        None,
+                        None,
+                        [],
+                        Outcome.FAILED,
+                        error="event is not a JSON object",
+                        source_file=source_file,
                     )
                 )
                 continue
@@ -205,7 +219,7 @@ class LocalBus:
             payload = json.dumps([event for event, _ in members], ensure_ascii=False).encode()
             self._invoke(fn, payload, [report for _, report in members])
         for report in reports:
-            if not report.functions and report.outcome == "unrouted":
+            if not report.functions and report.outcome is Outcome.UNROUTED:
                 report.error = report.error or NO_MATCH
         return reports
 
@@ -222,16 +236,14 @@ class LocalBus:
     def _new_report(self, event: Mapping[str, Any], source_file: str | None) -> EventReport:
         message_id = event.get("id") or event.get("messageId")
         type_ = event.get("type")
-        if type_ is None and "messageBody" in event:
-            body = event.get("messageBody")
-            code = (body.get("eventCode") if isinstance(body, Mapping) else None) or event.get("eventType")
-            spec = lookup(None, str(code) if code else None)
+        if type_ is None and ("messageBody" in event or "messageId" in event):
+            spec = _direct_spec(event)
             type_ = spec.type if spec else None
         return EventReport(
             str(message_id) if message_id else None,
             type_,
             [f.name for f in self.route(event)],
-            "unrouted",
+            Outcome.UNROUTED,
             source_file=source_file,
         )
 
@@ -244,47 +256,21 @@ class LocalBus:
             if not fn.initialized and hasattr(module, "initialize"):
                 module.initialize(context)
                 fn.initialized = True
-            app = getattr(module, "app", None)
-            error = None
-            try:
-                returned = module.handler(payload, context)
-                parsed = json.loads(returned) if isinstance(returned, (str, bytes)) else returned
-            except DwEventsError as exc:  # e.g. RetryBatchError: EventBridge would retry
-                parsed, error = None, f"{type(exc).__name__}: {exc}"
-            except Exception as exc:  # the handler raised: FC would answer UnhandledInvocationError
-                logger.exception("function %s raised", fn.name)
-                parsed, error = None, f"UnhandledInvocationError: {type(exc).__name__}: {exc}"
-        results = self._event_results(parsed, app)
+            events, returned, error = _call(module, payload, context)
         for i, report in enumerate(reports):
-            report.returned = parsed
-            result = self._result_for(report, results, i)
+            report.returned = returned
+            result = _result_for(report, events, i)
             if result is not None:
-                report.outcome = result.get("outcome", report.outcome)
-                report.actions.extend(result.get("actions") or [])
-                if result.get("verdict") is not None:
-                    report.verdict = result["verdict"]
-                if result.get("error") and not report.error:
-                    report.error = result["error"]
+                report.outcome = result.outcome
+                report.actions.extend(result.actions)
+                if result.verdict is not None:
+                    report.verdict = result.verdict
+                if result.error and not report.error:
+                    report.error = result.error
             if error:
                 report.error = error if not report.error else f"{report.error}; {error}"
-                if report.outcome in ("unrouted", "processed"):
-                    report.outcome = "failed"
-
-    @staticmethod
-    def _result_for(report: EventReport, results: list[dict[str, Any]], index: int) -> dict[str, Any] | None:
-        for result in results:
-            if report.message_id and result.get("message_id") == report.message_id:
-                return result
-        return results[index] if index < len(results) else None
-
-    def _event_results(self, returned: Any, app: Any) -> list[dict[str, Any]]:
-        if isinstance(returned, Mapping) and isinstance(returned.get("events"), list):
-            return list(returned["events"])
-        # FC-direct returns the ExtensionResponse; the app keeps the full result of the last call.
-        last = getattr(app, "last_result", None)
-        if last is not None:
-            return [e.as_dict() for e in last.events]
-        return []
+                if report.outcome in (Outcome.UNROUTED, Outcome.PROCESSED):
+                    report.outcome = Outcome.FAILED
 
     @contextlib.contextmanager
     def _function_env(self, fn: LocalFunction) -> Iterator[None]:
@@ -310,6 +296,63 @@ class LocalBus:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _direct_spec(event: Mapping[str, Any]) -> Any:
+    """The catalogue entry an FC-direct message's own ``eventType`` names (never the body's eventCode)."""
+    event_type = event.get("eventType")
+    return lookup(None, event_type) if isinstance(event_type, str) else None
+
+
+def _call(module: ModuleType, payload: bytes, context: Any) -> tuple[list[EventResult], Any, str | None]:
+    """Invoke a function as FC would: the typed results, what the handler returned, and its error.
+
+    A :class:`FunctionApp` runs in-process (typed results; the return value derived from them); any
+    other ``handler`` is called and its JSON read for the outcome and error of each event.
+    """
+    app = getattr(module, "app", None)
+    try:
+        if isinstance(app, FunctionApp):
+            result = app.process(payload, context)
+            try:
+                return result.events, json.loads(result.handler_return()), None
+            except DwEventsError as exc:  # RetryBatchError: EventBridge would retry
+                return result.events, None, f"{type(exc).__name__}: {exc}"
+        returned = module.handler(payload, context)
+        parsed = json.loads(returned) if isinstance(returned, (str, bytes)) else returned
+    except DwEventsError as exc:
+        return [], None, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # the handler raised: FC would answer UnhandledInvocationError
+        logger.exception("function raised")
+        return [], None, f"UnhandledInvocationError: {type(exc).__name__}: {exc}"
+    events = parsed.get("events") if isinstance(parsed, Mapping) else None
+    return (
+        [_from_wire(e) for e in events if isinstance(e, Mapping)] if isinstance(events, list) else [],
+        parsed,
+        None,
+    )
+
+
+def _from_wire(doc: Mapping[str, Any]) -> EventResult:
+    """An event result read back from a handler's JSON (only what a report shows)."""
+    outcome = doc.get("outcome")
+    return EventResult(
+        doc.get("message_id"),
+        doc.get("type"),
+        doc.get("event_code"),
+        str(doc.get("function") or ""),
+        Outcome(outcome) if outcome in Outcome._value2member_map_ else Outcome.FAILED,
+        actions=list(doc.get("actions") or []),
+        error=doc.get("error"),
+        retry=bool(doc.get("retry")),
+    )
+
+
+def _result_for(report: EventReport, results: list[EventResult], index: int) -> EventResult | None:
+    for result in results:
+        if report.message_id and result.message_id == report.message_id:
+            return result
+    return results[index] if index < len(results) else None
 
 
 def load_fixtures(standin: Any, path: Path) -> None:

@@ -25,7 +25,9 @@ class FunctionMeta:
 
 
 @dataclass(frozen=True)
-class Credentials:
+class ContextCredentials:
+    """The role's keys as the python3.10 runtime puts them in ``context.credentials``."""
+
     access_key_id: str
     access_key_secret: str = field(repr=False)
     security_token: str = field(default="", repr=False)
@@ -45,7 +47,7 @@ class LocalContext:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     region: str = "cn-hangzhou"
     account_id: str = ""
-    credentials: Credentials | None = None
+    credentials: ContextCredentials | None = None
     service: ServiceMeta = field(default_factory=ServiceMeta)
 
     def getLogger(self) -> logging.Logger:
@@ -65,7 +67,7 @@ def local_context(
     secret = os.environ.get(env.ACCESS_KEY_SECRET)
     creds = None
     if key_id and secret and runtime not in ("python3.12", "python3.13"):
-        creds = Credentials(key_id, secret, os.environ.get(env.SECURITY_TOKEN, ""))
+        creds = ContextCredentials(key_id, secret, os.environ.get(env.SECURITY_TOKEN, ""))
     return LocalContext(
         function=function,
         region=region or os.environ.get(env.FC_REGION) or os.environ.get(env.CLOUD_REGION) or "cn-hangzhou",

@@ -50,8 +50,9 @@ DqBizDate = EpochBizDate
 # --------------------------------------------------------------------------------------------
 
 
-class CheckResult(IntEnum):
-    """Outcome of one rule check (``checkResult`` / ``singleCheckResult``)."""
+class DqCheckStatus(IntEnum):
+    """Outcome of one rule check (``checkResult`` / ``singleCheckResult``); not the verdict enum
+    :class:`dwevents.verdict.CheckResult`, hence the distinct name."""
 
     SKIPPED = -2
     EXCEPTION = -1
@@ -128,7 +129,7 @@ class HookType(str, Enum):
     BLOCK_TASK_INSTANCE = "BlockTaskInstance"
 
 
-CheckResultCode = Annotated[CheckResult | int, _int_code(CheckResult)]
+DqCheckStatusCode = Annotated[DqCheckStatus | int, _int_code(DqCheckStatus)]
 BlockTypeCode = Annotated[BlockType | int, _int_code(BlockType)]
 SeverityCode = Annotated[Severity | str, _str_code(Severity)]
 EnvTypeCode = Annotated[EnvType | str, _str_code(EnvType)]
@@ -164,7 +165,7 @@ class ReferenceValue(WireModel):
     biz_date: DqBizDate | None = None
     discrete_property: str | None = None
     value: Measured | None = None
-    single_check_result: CheckResultCode | None = None
+    single_check_result: DqCheckStatusCode | None = None
 
 
 class SampleValue(WireModel):
@@ -197,7 +198,7 @@ class DqcCheckFinishedPayload(DataWorksPayload):
     actual_expression: str | None = None
     match_expression: str | None = None
     block_type: BlockTypeCode | None = None
-    check_result: CheckResultCode | None = None
+    check_result: DqCheckStatusCode | None = None
     #: e.g. avg, count, sum, min, max, count_distinct, user_defined, table_count, table_size.
     method_name: str | None = None
     begin_time: Timestamp | None = None
@@ -225,12 +226,12 @@ class DqcCheckFinishedPayload(DataWorksPayload):
 
     @property
     def passed(self) -> bool:
-        return self.check_result == CheckResult.PASSED
+        return self.check_result == DqCheckStatus.PASSED
 
     @property
     def blocks_downstream(self) -> bool:
         """A strong rule that hit its critical threshold stops the node's descendants."""
-        return self.block_type == BlockType.STRONG and self.check_result == CheckResult.CRITICAL
+        return self.block_type == BlockType.STRONG and self.check_result == DqCheckStatus.CRITICAL
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,7 +409,6 @@ class EvaluationTaskNotificationUpdatePayload(_DqOperation):
 
 __all__ = [
     "BlockType",
-    "CheckResult",
     "CheckingConfig",
     "CheckingType",
     "DataQualityIdsPayload",
@@ -417,6 +417,7 @@ __all__ = [
     "DataQualityRulesPayload",
     "DataQualityRulesUpdatePayload",
     "DatabaseType",
+    "DqCheckStatus",
     "DqcCheckFeedbackPayload",
     "DqcCheckFinishedPayload",
     "EnvType",

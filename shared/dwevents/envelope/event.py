@@ -1,0 +1,125 @@
+"""The decoded event: envelope facts every handler needs, plus the typed payload."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from dwevents.catalogue import EventSpec, Kind, ReplyApi, category_of_type
+from dwevents.models.base import WireModel
+
+#: How the event arrived: an EventBridge CloudEvent, the RawData schema (payload only), or the message
+#: DataWorks sends when it invokes a function itself (FC-direct, answered by the return value).
+Delivery = Literal["cloudevent", "rawdata", "fc-direct"]
+
+
+@dataclass(frozen=True)
+class DataWorksEvent:
+    """One decoded event: the envelope facts every handler needs, plus the typed payload.
+
+    ``event_code`` is the catalogue code of the envelope's own ``type`` (CloudEvent) or ``eventType``
+    (FC-direct), never the payload's ``eventCode``: the documented samples carry placeholders there
+    (``"xxxx"``), and a payload must not move an event into another category. The payload's own value
+    stays in ``payload.event_code``. An unknown CloudEvent type has no code (``None``) but keeps its
+    :attr:`category`, the type's middle segment.
+    """
+
+    message_id: str
+    type: str | None
+    event_code: str | None
+    source: str | None
+    time: datetime | None
+    account: str | None
+    region: str | None
+    bus: str | None
+    payload: WireModel
+    spec: EventSpec | None
+    #: ``fc-direct`` only for a message of the documented FC-direct shape (``messageId``,
+    #: ``messageBody`` and ``eventType``, no CloudEvent attribute): such a message carries no source or
+    #: account, so the runtime accepts it only in the functions DataWorks invokes directly.
+    delivery: Delivery
+    #: Every envelope attribute as received, aliyun* and unknown ones included (not ``data``).
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    #: FC-direct only: ``blockBusiness`` / ``eventCategoryType`` / ``extensionBizId`` of the wrapper.
+    block_business: bool | None = None
+    event_category_type: str | None = None
+    extension_biz_id: str | None = None
+    #: The ``data`` object (or ``messageBody``) as received, for patterns and audit.
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def category(self) -> str | None:
+        """The catalogue category; for an unknown ``dataworks:{Category}:{Action}`` type, its middle
+        segment (so the runtime can treat it as an unknown event of that category)."""
+        if self.spec is not None:
+            return self.spec.category
+        return category_of_type(self.type)
+
+    @property
+    def is_extension(self) -> bool:
+        """Whether DataWorks is waiting for a verdict on this message."""
+        if self.delivery == "fc-direct":
+            return True
+        return self.spec is not None and self.spec.is_extension
+
+    @property
+    def is_fc_direct(self) -> bool:
+        """Delivered FC-direct: no source or account to check (see :attr:`delivery`)."""
+        return self.delivery == "fc-direct"
+
+    @property
+    def reply_api(self) -> ReplyApi | None:
+        if self.delivery == "fc-direct":
+            return ReplyApi.RETURN
+        return self.spec.reply_api if self.spec and self.spec.is_extension else None
+
+    @property
+    def kind(self) -> Kind | None:
+        return self.spec.kind if self.spec else None
+
+    def as_cloudevent(self) -> dict[str, Any]:
+        """The event as a CloudEvent dict (what EventBridge patterns are matched against)."""
+        event = dict(self.attributes)
+        event.setdefault("id", self.message_id)
+        if self.source is not None:
+            event.setdefault("source", self.source)
+        if self.type is not None:
+            event.setdefault("type", self.type)
+        event["data"] = dict(self.data)
+        return event
+
+    def summary(self) -> dict[str, Any]:
+        """The one-line JSON shape ``dwevents decode`` prints.
+
+        Text is returned as decoded, lone surrogates included (JSON escapes them as ``\\udXXX``);
+        writing it as UTF-8 is the caller's business (``json.dumps`` with the default ``ensure_ascii``).
+        """
+        spec = self.spec
+        reply_api = self.reply_api
+        return {
+            "message_id": self.message_id,
+            "type": self.type,
+            "event_code": self.event_code,
+            "module": spec.module.value if spec else None,
+            "category": self.category,
+            "level": spec.level.value if spec else None,
+            "kind": spec.kind.value if spec else None,
+            "reply_api": reply_api.value if reply_api else None,
+            "payload": self.payload.to_wire(),
+        }
+
+
+_new = object.__new__
+
+
+def make_event(fields: dict[str, Any]) -> DataWorksEvent:
+    """Build an event from a complete field dict without the frozen dataclass's per-field
+    ``object.__setattr__`` (about a sixth of the decode cost). ``fields`` must name every field."""
+    event: DataWorksEvent = _new(DataWorksEvent)
+    event.__dict__.update(fields)
+    return event
+
+
+FIELDS: tuple[str, ...] = tuple(DataWorksEvent.__dataclass_fields__)
