@@ -155,7 +155,7 @@ def measure_latency(calls: int, warmup: int) -> dict[str, Any]:
             commit["id"] = f"handler-{i}"
             result = app.process(_json.dumps(commit).encode(), context)
             verdict = result.events[0].verdict
-            return bool(verdict and verdict.get("acknowledged"))
+            return bool(verdict and verdict.acknowledged)
 
         variants: dict[str, Callable[[int], bool]] = {
             "bare SDK update_ideevent_result": bare_sdk,

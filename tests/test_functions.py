@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dwevents.catalogue import CATEGORIES, Kind, specs_for_category
+from dwevents.catalogue import CATEGORIES, Kind, ReplyApi, specs_for_category
+from dwevents.testing import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT / "functions"
@@ -73,3 +74,24 @@ def test_given_a_regular_only_function_when_it_handles_an_event_then_the_sdk_is_
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_given_each_function_when_every_sample_of_its_category_is_invoked_then_each_is_processed(
+    category: str,
+) -> None:
+    # GIVEN the function as FC loads it, with the DataWorks stand-in and the shipped default rules
+    with Client.for_function(FUNCTIONS / category) as client:
+        for spec in specs_for_category(category):
+            # WHEN the sample of each of its event types is delivered
+            response = client.invoke(spec.event_code)
+            # THEN it is processed; an extension point got one acknowledged verdict through its API
+            assert response.error is None and response.outcome == "processed", response.event.error
+            verdict = response.verdict
+            if spec.is_extension:
+                assert verdict is not None and verdict.acknowledged and verdict.api is spec.reply_api
+            else:
+                assert verdict is None
+        api_verdicts = [s for s in specs_for_category(category) if s.is_extension]
+        assert len(client.verdicts) == len(api_verdicts)
+        assert all(v.action != ReplyApi.RETURN.value for v in client.verdicts)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from dwevents import logs
 from dwevents.local.event_sources import read_paths
 from dwevents.recorder import RECORD_KEY, REDACTED, Recorder, records_for, scrub
 
@@ -94,6 +96,7 @@ def test_given_the_functions_own_credentials_in_the_environment_then_they_are_sc
 ) -> None:
     # GIVEN the role's secret is in the environment and, by accident, in an event value
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "role-secret-value-xyz")
+    monkeypatch.setattr(logs, "_env_cache", (-1.0, ()))  # logs re-reads the environment once a second
     doc = load_sample("FileChange/commit-file")
     doc["data"]["comment"] = "pasted role-secret-value-xyz here"
     target = tmp_path / "rec.jsonl"
@@ -125,3 +128,35 @@ def test_given_an_unwritable_target_then_recording_warns_once_and_never_raises(
     assert (first, second) == (0, 0)
     warnings = [r for r in caplog.records if "cannot record events" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_given_record_set_on_a_function_when_it_handles_a_batch_then_every_event_is_recorded(
+    tmp_path: Path, fc_context: Any
+) -> None:
+    # GIVEN a function with DWEVENTS_RECORD pointing at a file
+    from dwevents.runtime import FunctionApp
+
+    target = tmp_path / "fn.jsonl"
+    app = FunctionApp(
+        "InstanceStatusChanges",
+        environ={"DWEVENTS_RECORD": str(target), "DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456"},
+    )
+    raw = sample_path("batch/instance-status-changes.batch").read_bytes()
+    # WHEN it handles a batch
+    result = app.process(raw, fc_context(name="fn-isc"))
+    # THEN the three events were processed and recorded as delivered, with the function's name
+    assert [e.outcome.value for e in result.events] == ["processed"] * 3
+    records = _lines(target)
+    assert [r["event"] for r in records] == json.loads(raw)
+    assert {r["function"] for r in records} == {"fn-isc"}
+
+
+def test_given_no_record_variable_then_a_function_records_nothing(
+    tmp_path: Path, fc_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dwevents.runtime import FunctionApp
+
+    monkeypatch.chdir(tmp_path)
+    app = FunctionApp("FileChange", environ={"DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456"})
+    app.process(sample_path("FileChange/commit-file").read_bytes(), fc_context())
+    assert list(tmp_path.iterdir()) == []

@@ -210,7 +210,8 @@ def test_given_a_bad_config_when_the_function_starts_then_it_starts_and_regular_
         "      channels: [nowhere]\n"
     )
     app = FunctionApp(
-        "InstanceStatusChanges", environ={"DWEVENTS_CONFIG": str(config), "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT}
+        "InstanceStatusChanges",
+        environ={"DWEVENTS_CONFIG": str(config), "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT},
     )
     # WHEN FC runs the initializer THEN it does not raise, and keeps the error naming the key
     app.initialize(fc_context())

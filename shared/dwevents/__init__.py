@@ -18,12 +18,66 @@ from typing import TYPE_CHECKING, Any
 from dwevents.catalogue import CATALOGUE as _CATALOGUE
 
 if TYPE_CHECKING:
-    from dwevents.catalogue import CATALOGUE, EventSpec, Kind, Level, ReplyApi, lookup
-    from dwevents.envelope import DataWorksEvent, decode, decode_one
-    from dwevents.errors import ConfigError, DecodeError, DwEventsError
-    from dwevents.results import EventResult, InvocationResult, Outcome, RetryBatchError, VerdictReport
-    from dwevents.runtime import FunctionApp
-    from dwevents.verdict import CheckResult, Verdict
+    from dwevents.catalogue import (
+        CATALOGUE as CATALOGUE,
+    )
+    from dwevents.catalogue import (
+        EventSpec as EventSpec,
+    )
+    from dwevents.catalogue import (
+        Kind as Kind,
+    )
+    from dwevents.catalogue import (
+        Level as Level,
+    )
+    from dwevents.catalogue import (
+        ReplyApi as ReplyApi,
+    )
+    from dwevents.catalogue import (
+        lookup as lookup,
+    )
+    from dwevents.envelope import (
+        DataWorksEvent as DataWorksEvent,
+    )
+    from dwevents.envelope import (
+        decode as decode,
+    )
+    from dwevents.envelope import (
+        decode_one as decode_one,
+    )
+    from dwevents.errors import (
+        ConfigError as ConfigError,
+    )
+    from dwevents.errors import (
+        DecodeError as DecodeError,
+    )
+    from dwevents.errors import (
+        DwEventsError as DwEventsError,
+    )
+    from dwevents.results import (
+        EventResult as EventResult,
+    )
+    from dwevents.results import (
+        InvocationResult as InvocationResult,
+    )
+    from dwevents.results import (
+        Outcome as Outcome,
+    )
+    from dwevents.results import (
+        RetryBatchError as RetryBatchError,
+    )
+    from dwevents.results import (
+        VerdictReport as VerdictReport,
+    )
+    from dwevents.runtime import (
+        FunctionApp as FunctionApp,
+    )
+    from dwevents.verdict import (
+        CheckResult as CheckResult,
+    )
+    from dwevents.verdict import (
+        Verdict as Verdict,
+    )
 
 __version__ = "0.1.0"
 

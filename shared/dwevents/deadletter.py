@@ -29,15 +29,14 @@ class DeadLetterSink:
 
     def put(self, raw: Any, reason: str, *, message_id: str | None = None) -> None:
         reason = logs.error_text(reason) or ""
-        shown_id = logs.escape_text(message_id) if message_id is not None else None
         try:
             logger.error(
-                "dead-letter: %s", reason, extra={"dead_letter": True, "dead_letter_message_id": shown_id}
+                "dead-letter: %s", reason, extra={"dead_letter": True, "dead_letter_message_id": message_id}
             )
             if self.path:
                 excerpt = raw if isinstance(raw, (dict, list)) else _excerpt(raw)
                 line = logs.dumps_line(
-                    {"reason": reason, "message_id": shown_id, "event": logs.redact_value(excerpt)}
+                    {"reason": reason, "message_id": message_id, "event": logs.redact_value(excerpt)}
                 )
                 with self._lock, open(self.path, "a", encoding="utf-8") as fh:
                     fh.write(line + "\n")

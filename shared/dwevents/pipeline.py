@@ -119,7 +119,7 @@ class Pipeline:
         result = EventResult(
             event.message_id, event.type, event.event_code, invocation.function_name, Outcome.PROCESSED
         )
-        with logs.log_context(message_id=logs.escape_text(event.message_id), type=event.type):
+        with logs.log_context(message_id=event.message_id, type=event.type):
             try:
                 self._run(event, invocation, result, unreadable)
             except Exception as exc:  # a bug in a stage or in user code: retry, bounded by EventBridge
@@ -149,7 +149,7 @@ class Pipeline:
     ) -> None:
         if not sendable(event.message_id):
             why = "the event id cannot be encoded as UTF-8 (lone surrogate); DataWorks cannot be answered"
-            logger.error("%s: %s", why, logs.escape_text(event.message_id))
+            logger.error("%s: %r", why, event.message_id)  # the log formatters escape it
             self._dead_letter(event, why)
             result.outcome, result.error = Outcome.FAILED, why
             return

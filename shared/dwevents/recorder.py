@@ -19,9 +19,10 @@ reports it as undecodable just as the function did. ``dwevents replay --from FIL
 records directly (see ``docs/replay.md``).
 
 Credentials never reach a record: values under keys that name a secret (password, secret, token,
-signature, credential, authorization, cookie, access key) are replaced by ``***``, and the function's
-own credential values are scrubbed from every string. Recording never fails an invocation: a record
-that cannot be written is logged once as a warning and skipped.
+signature, credential, authorization, cookie, access key) are replaced by ``***``, and every string goes
+through :func:`dwevents.logs.redact` (the function's own credential values, from the environment and the
+invocation context, and credential-bearing ``name=value`` pairs). Recording never fails an invocation:
+a record that cannot be written is logged once as a warning and skipped.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from dwevents import env
+from dwevents import env, logs
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class Recorder:
             extra = [s for s in secrets if s and len(s) >= 8]
             lines = []
             for rec in records:
-                line = json.dumps(rec, ensure_ascii=False, default=str)
+                line = logs.dumps_line(rec)
                 for secret in extra:
                     line = line.replace(json.dumps(secret)[1:-1], REDACTED)
                 lines.append(line)
@@ -166,9 +167,6 @@ def scrub(value: Any) -> Any:
 
 
 def scrub_text(text: str) -> str:
-    """``text`` without the credential values of this process (the function role's keys)."""
-    for name in (env.ACCESS_KEY_SECRET, env.SECURITY_TOKEN):
-        secret = os.environ.get(name)
-        if secret and len(secret) >= 8 and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` without credential values (the role's keys from the environment and the invocation
+    context, webhook secrets) or credential-bearing ``name=value`` pairs: :func:`dwevents.logs.redact`."""
+    return logs.redact(text)

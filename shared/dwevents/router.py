@@ -43,16 +43,25 @@ class Decider:
         return str(getattr(self.fn, "__name__", repr(self.fn)))
 
 
-def _valid_keys(category: str | None) -> list[str]:
-    if category is None:
-        return [*BY_TYPE, *BY_CODE, *CATEGORIES]
-    specs = specs_for_category(category)
-    return [
-        category,
-        *(s.type for s in specs),
-        *(s.event_code for s in specs),
-        *(a for s in specs for a in s.aliases),
-    ]
+def _candidates(category: str | None) -> dict[str, str]:
+    """Lower-cased spellings a typo is compared with → the valid key to suggest. A type's last segment
+    (``DeployFile``) counts too: that is how people write it."""
+    specs = specs_for_category(category) if category is not None else BY_TYPE.values()
+    out: dict[str, str] = {}
+    for spec in specs:
+        out[spec.type.lower()] = spec.type
+        out[spec.type.rsplit(":", 1)[-1].lower()] = spec.type
+        out[spec.event_code.lower()] = spec.event_code
+        out.update({alias.lower(): alias for alias in spec.aliases})
+        out[spec.category.lower()] = spec.category
+    return out
+
+
+def closest_key(key: str, category: str | None) -> str | None:
+    """The valid key nearest to ``key`` (difflib), or None when nothing is close."""
+    candidates = _candidates(category)
+    close = difflib.get_close_matches(key.lower(), list(candidates), n=1, cutoff=0.6)
+    return candidates[close[0]] if close else None
 
 
 def specs_of_key(key: str, category: str | None) -> tuple[EventSpec, ...]:
@@ -68,8 +77,8 @@ def specs_of_key(key: str, category: str | None) -> tuple[EventSpec, ...]:
         problem = f"{key!r} belongs to the {owner} function, not {category}"
     else:
         problem = f"{key!r} is not an event type, eventCode or category of {where}"
-    close = difflib.get_close_matches(key, _valid_keys(category), n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest_key(key, category)
+    hint = f"; did you mean {close!r}?" if close else ""
     raise ConfigError(f"{problem}{hint}", key="router")
 
 

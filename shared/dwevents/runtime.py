@@ -27,6 +27,7 @@ from dwevents.context import Invocation, invocation_from
 from dwevents.envelope import DataWorksEvent, decode_batch, parse_json
 from dwevents.errors import ConfigError, DecodeError
 from dwevents.pipeline import Pipeline, salvage
+from dwevents.recorder import Recorder
 from dwevents.results import EventResult, InvocationResult, Outcome, RetryBatchError
 from dwevents.router import Action, Router
 from dwevents.trust import FC_DIRECT_EVENT_CODES
@@ -72,6 +73,7 @@ class FunctionApp:
         self._lock = threading.Lock()
         self._pipeline: Pipeline | None = None
         self._notifier: Notifier | None = None
+        self._recorder: Recorder | None = None
 
     # -- registration ----------------------------------------------------------------------------
 
@@ -107,11 +109,13 @@ class FunctionApp:
         """What :meth:`handler` does, returned typed and without raising (tests, emulator, replay)."""
         invocation = invocation_from(context)
         pipeline = self.pipeline(context)
+        if self._recorder is not None:  # DWEVENTS_RECORD: keep the delivery for `dwevents replay`
+            self._recorder.record(raw, function=invocation.function_name, request_id=invocation.request_id)
         result = InvocationResult(invocation.request_id, invocation.function_name, [])
         with logs.log_context(request_id=invocation.request_id, function=invocation.function_name):
             try:
                 document = parse_json(raw)
-                items = decode_batch(document)
+                items = _decode(document)
             except DecodeError as exc:
                 logger.error("cannot decode the invocation payload: %s", exc)
                 pipeline.dead_letter.put(raw, f"undecodable: {exc}")
@@ -200,6 +204,7 @@ class FunctionApp:
 
         logs.configure()
         environ = self.environ
+        self._recorder = Recorder.from_env(environ)
         if environ is not None:
             logs.add_secrets(logs.secrets_of(environ))
         error: str | None = None
@@ -296,3 +301,14 @@ class FunctionApp:
                 self.category,
                 direct,
             )
+
+
+def _decode(document: Any) -> list[DataWorksEvent | DecodeError]:
+    """Each element decoded on its own; a single event that does not decode comes back in place too, so
+    its id and type can still be read for a verdict (only a bad batch as a whole raises)."""
+    if isinstance(document, list):
+        return decode_batch(document)
+    try:
+        return decode_batch(document)
+    except DecodeError as exc:
+        return [exc]

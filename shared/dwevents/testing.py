@@ -87,6 +87,8 @@ class Client:
         account_id: str = SAMPLE_ACCOUNT,
         timeout_s: int = 30,
     ) -> None:
+        if isinstance(app, FunctionApp) and app.started:
+            raise ConfigError("give the client an app that has not started (no event handled yet)")
         self._stack = contextlib.ExitStack()
         self.samples = Path(samples) if samples is not None else find_samples()
         self.account_id = account_id
@@ -105,8 +107,6 @@ class Client:
             merged[env.CONFIG_FILE] = str(config)
         merged.update(environ or {})
         if isinstance(app, FunctionApp):
-            if app.started:
-                raise ConfigError("give the client an app that has not started (no event handled yet)")
             app.environ = {**(app.environ or {}), **merged}
             self.app = app
         else:

@@ -13,6 +13,7 @@ The project's ``config/`` directory reaches every function as ``/code/config/``:
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -22,7 +23,9 @@ from typing import Any
 import pytest
 
 from dwevents.deploy.build import BUILD_INFO, BuildError, assemble, copy_config, find_interpreter
+from dwevents.deploy.configcheck import check_function
 from dwevents.deploy.syaml import load_syaml
+from dwevents.errors import ConfigError
 
 slow = pytest.mark.slow  # the tests that run pip and build real trees
 
@@ -33,9 +36,25 @@ HOST_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def run_build(out: Path, *extra: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "dwevents.deploy.build", "--syaml", str(ROOT / "s.yaml"),
-                           "--out", str(out), "--only", f"{REGULAR},{EXTENSION}", *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dwevents.deploy.build",
+            "--syaml",
+            str(ROOT / "s.yaml"),
+            "--out",
+            str(out),
+            "--only",
+            f"{REGULAR},{EXTENSION}",
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -58,8 +77,9 @@ def artifact(tmp_path_factory: pytest.TempPathFactory, runtime_version: str) -> 
 
 
 @pytest.fixture(scope="module")
-def importable(tmp_path_factory: pytest.TempPathFactory, artifact: tuple[Path, str],
-               runtime_version: str) -> tuple[Path, str]:
+def importable(
+    tmp_path_factory: pytest.TempPathFactory, artifact: tuple[Path, str], runtime_version: str
+) -> tuple[Path, str]:
     """(artifact root, interpreter) — the real one when the runtime's Python is here, else a host variant."""
     interpreter = find_interpreter(runtime_version)
     if interpreter is not None:
@@ -89,8 +109,14 @@ print(json.dumps({{
     "pyc": index.__cached__,
 }}))
 """
-    done = subprocess.run([interpreter, "-I", "-S", "-c", probe], cwd=code_dir.parent, capture_output=True,
-                          text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [interpreter, "-I", "-S", "-c", probe],
+        cwd=code_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -103,7 +129,8 @@ def test_trees_hold_function_package_and_the_right_dependencies(artifact: tuple[
         tree = out / category
         assert (tree / "index.py").is_file()
         assert (tree / "dwevents" / "catalogue.py").is_file()
-        assert not (tree / "dwevents" / "deploy").exists()  # deploy tools never run in FC
+        for tool in ("deploy", "local", "cli", "__main__.py"):  # the tools never run in FC
+            assert not (tree / "dwevents" / tool).exists(), tool
         assert (tree / "pydantic").is_dir() and (tree / "yaml").is_dir()
         assert (tree / SDK).is_dir() is extension, category
         assert (tree / "alibabacloud_credentials").is_dir() is extension, category
@@ -214,15 +241,125 @@ def test_every_assembled_function_carries_the_config(tmp_path: Path) -> None:
     (deps / ".complete.json").write_text(json.dumps(info))
     for category in (REGULAR, EXTENSION):
         dest = tmp_path / "out" / category
-        assemble(category, ROOT / "functions" / category, dest, deps, None, "3.12", category == EXTENSION,
-                 [], config)
+        assemble(
+            category,
+            ROOT / "functions" / category,
+            dest,
+            deps,
+            None,
+            "3.12",
+            category == EXTENSION,
+            [],
+            config,
+        )
         assert (dest / "index.py").is_file() and (dest / "somedep").is_dir()
         assert (dest / "config" / "dwevents.yaml").is_file(), category
-        assert json.loads((dest / BUILD_INFO).read_text())["config"] == ["config/dwevents.yaml",
-                                                                          "config/policies/rules.yaml"]
+        assert json.loads((dest / BUILD_INFO).read_text())["config"] == [
+            "config/dwevents.yaml",
+            "config/policies/rules.yaml",
+        ]
 
 
 def test_the_project_config_dir_is_documented_and_its_readme_never_shipped(tmp_path: Path) -> None:
     readme = ROOT / "config" / "README.md"
     assert readme.is_file() and "/code/config/" in readme.read_text(encoding="utf-8")
     assert "config/README.md" not in copy_config(ROOT / "config", tmp_path)
+
+
+def _assembled(tmp_path: Path, category: str, config: Path) -> Path:
+    deps = tmp_path / "deps"
+    (deps / "somedep").mkdir(parents=True, exist_ok=True)
+    info = {"platforms": ["manylinux2014_x86_64"], "distributions": [], "bytecode": "none"}
+    (deps / ".complete.json").write_text(json.dumps(info))
+    dest = tmp_path / "out" / category
+    assemble(
+        category, ROOT / "functions" / category, dest, deps, None, "3.12", category == EXTENSION, [], config
+    )
+    return dest
+
+
+def test_the_tools_are_left_out_of_every_function(tmp_path: Path) -> None:
+    dest = _assembled(tmp_path, EXTENSION, _config_tree(tmp_path / "project"))
+    package = dest / "dwevents"
+    assert (package / "runtime.py").is_file() and (package / "catalogue.py").is_file()
+    assert [name for name in ("local", "deploy", "cli", "__main__.py") if (package / name).exists()] == []
+
+
+BROKEN_RULES = "version: 1\nrules:\n  - name: no-drop\n    events: [commit-file]\n    chek: {}\n"
+
+
+def test_a_broken_rules_file_in_the_package_fails_the_check_naming_file_and_function(tmp_path: Path) -> None:
+    # GIVEN the project's config/ with a broken rules file, copied into an extension function as FC sees it
+    config = _config_tree(tmp_path / "project")
+    (config / "rules.yaml").write_text(BROKEN_RULES)
+    dest = _assembled(tmp_path, EXTENSION, config)
+    # WHEN checking with the function's environment (a /code/ path, as s.yaml gives it)
+    with pytest.raises(ConfigError) as caught:
+        check_function({"DWEVENTS_RULES": "/code/config/rules.yaml"}, dest, extension=True, name=EXTENSION)
+    # THEN the error names the function and the copied file
+    assert str(caught.value).startswith(f"{EXTENSION}: ")
+    assert str(dest / "config" / "rules.yaml") in str(caught.value)
+
+
+def test_a_rules_path_that_is_not_in_the_package_fails_the_check(tmp_path: Path) -> None:
+    dest = _assembled(tmp_path, EXTENSION, _config_tree(tmp_path / "project"))
+    with pytest.raises(ConfigError, match="cannot read rules file"):
+        check_function({"DWEVENTS_RULES": "/code/config/no-such.yaml"}, dest, extension=True)
+
+
+def test_a_valid_configuration_passes_and_regular_functions_never_load_rules(tmp_path: Path) -> None:
+    config = _config_tree(tmp_path / "project")
+    (config / "rules.yaml").write_text(BROKEN_RULES)
+    extension = _assembled(tmp_path, EXTENSION, config)
+    checked = check_function({"DWEVENTS_CONFIG": "", "DWEVENTS_RULES": ""}, extension, extension=True)
+    assert checked.rules == "default rules" and checked.rule_count and checked.rule_count > 0
+    regular = _assembled(tmp_path, REGULAR, config)
+    assert (
+        check_function({"DWEVENTS_RULES": "/code/config/rules.yaml"}, regular, extension=False).rules is None
+    )
+
+
+def test_a_broken_config_file_fails_the_check(tmp_path: Path) -> None:
+    config = _config_tree(tmp_path / "project")
+    (config / "dwevents.yaml").write_text("idempotency: {ttl_seconds: soon}\n")
+    dest = _assembled(tmp_path, REGULAR, config)
+    with pytest.raises(ConfigError, match="ttl_seconds"):
+        check_function({"DWEVENTS_CONFIG": "/code/config/dwevents.yaml"}, dest, extension=False)
+
+
+@slow
+def test_the_build_refuses_to_ship_a_broken_rules_file(tmp_path: Path, artifact: tuple[Path, str]) -> None:
+    # GIVEN the deployer points DWEVENTS_RULES at a file of the project's config/ that is broken
+    out, _ = artifact
+    project = tmp_path / "project"
+    config = _config_tree(project)
+    (config / "rules.yaml").write_text(BROKEN_RULES)
+    env = {**os.environ, "DWEVENTS_RULES": "/code/config/rules.yaml"}
+    # WHEN the pre-deploy build runs (dependencies from the cache the first build filled)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dwevents.deploy.build",
+            "--syaml",
+            str(ROOT / "s.yaml"),
+            "--out",
+            str(tmp_path / "out"),
+            "--only",
+            EXTENSION,
+            "--config-dir",
+            str(config),
+            "--cache-dir",
+            str(out / ".deps"),
+            "--no-compile",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    # THEN it fails with one line naming the function and the file: s deploy stops before uploading
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"build failed: {EXTENSION}: " in done.stderr and "rules.yaml" in done.stderr

@@ -33,33 +33,62 @@ def pattern(category: str) -> dict[str, list[str]]:
     return {"source": ["acs.dataworks"], "type": [s.type for s in specs_for_category(category)]}
 
 
-def write_syaml(path: Path, categories: dict[str, dict[str, list[str]]], *, prefix: str = "dwevents",
-                extra_vars: tuple[str, ...] = ()) -> Path:
+def write_syaml(
+    path: Path,
+    categories: dict[str, dict[str, list[str]]],
+    *,
+    prefix: str = "dwevents",
+    extra_vars: tuple[str, ...] = (),
+) -> Path:
     """A small Serverless Devs 3.x file shaped like the real one: one fc3 resource per category, every
     pattern declared once in ``vars.patterns``, no triggers."""
-    lines = ["edition: 3.0.0", "name: dwevents", "vars:", f"  region: {REGION}", f"  prefix: {prefix}",
-             f"  eventBus: {BUS}", *[f"  {line}" for line in extra_vars], "  patterns:"]
+    lines = [
+        "edition: 3.0.0",
+        "name: dwevents",
+        "vars:",
+        f"  region: {REGION}",
+        f"  prefix: {prefix}",
+        f"  eventBus: {BUS}",
+        *[f"  {line}" for line in extra_vars],
+        "  patterns:",
+    ]
     lines += [f"    {category}: '{json.dumps(pat)}'" for category, pat in categories.items()]
     lines.append("resources:")
     for category in categories:
-        lines += [f"  {category}:", "    component: fc3", "    props:", "      region: ${vars.region}",
-                  f"      functionName: ${{vars.prefix}}-{category.lower()}",
-                  f"      code: ./functions/{category}",
-                  "      handler: index.handler", "      runtime: python3.12"]
+        lines += [
+            f"  {category}:",
+            "    component: fc3",
+            "    props:",
+            "      region: ${vars.region}",
+            f"      functionName: ${{vars.prefix}}-{category.lower()}",
+            f"      code: ./functions/{category}",
+            "      handler: index.handler",
+            "      runtime: python3.12",
+        ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 @pytest.fixture()
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudApiStandIn]:
-    for name in ("DWEVENTS_EVENT_BUS", "DWEVENTS_REGION", "ALIBABA_CLOUD_REGION_ID", "FC_REGION",
-                 "ALIBABA_CLOUD_ACCOUNT_ID", "FC_ACCOUNT_ID", "ALIBABA_CLOUD_SECURITY_TOKEN", "DWEVENTS_PREFIX",
-                 "DWEVENTS_TENANT_BUS", "DWEVENTS_DLQ_ARN"):
+    for name in (
+        "DWEVENTS_EVENT_BUS",
+        "DWEVENTS_REGION",
+        "ALIBABA_CLOUD_REGION_ID",
+        "FC_REGION",
+        "ALIBABA_CLOUD_ACCOUNT_ID",
+        "FC_ACCOUNT_ID",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+        "DWEVENTS_PREFIX",
+        "DWEVENTS_TENANT_BUS",
+        "DWEVENTS_DLQ_ARN",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", AK)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-    with CloudApiStandIn({AK: SECRET}, account_id=ACCOUNT, region=REGION, buses=("default", BUS),
-                         list_page_size=2) as stand_in:
+    with CloudApiStandIn(
+        {AK: SECRET}, account_id=ACCOUNT, region=REGION, buses=("default", BUS), list_page_size=2
+    ) as stand_in:
         yield stand_in
 
 
@@ -88,7 +117,8 @@ def params_of(target: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def test_plan_on_empty_buses_creates_one_rule_per_function_and_a_default_bus_rule_for_tenant_ones(
-        cloud: CloudApiStandIn, syaml: Path) -> None:
+    cloud: CloudApiStandIn, syaml: Path
+) -> None:
     # GIVEN empty buses and an s.yaml with two workspace-level functions and one tenant-level one
     # WHEN planning
     code, out = cli(cloud, "plan", syaml)
@@ -123,11 +153,12 @@ def test_apply_sends_every_documented_fc_target_parameter(cloud: CloudApiStandIn
     assert params["DataFormat"]["Value"] == "Object"
     # AND the tenant-level function has the same rule on the default bus, nobody else is there
     assert set(cloud.rules("default")) == {"dwevents-projectchange"}
-    assert (cloud.rules("default")["dwevents-projectchange"].targets
-            == rules["dwevents-projectchange"].targets)
+    assert cloud.rules("default")["dwevents-projectchange"].targets == rules["dwevents-projectchange"].targets
 
 
-def test_invocation_type_and_retry_are_chosen_per_function_kind(cloud: CloudApiStandIn, tmp_path: Path) -> None:
+def test_invocation_type_and_retry_are_chosen_per_function_kind(
+    cloud: CloudApiStandIn, tmp_path: Path
+) -> None:
     # GIVEN an extension-capable function and a regular one
     syaml = write_syaml(tmp_path / "s.yaml", {c: pattern(c) for c in ("NodeChange", "MonitorAlert")})
     # WHEN applying with the default (auto)
@@ -143,8 +174,10 @@ def test_invocation_type_and_retry_are_chosen_per_function_kind(cloud: CloudApiS
     # AND --invocation-type Async switches every target (FC's async config then carries the retries)
     _, out = cli(cloud, "apply", syaml, "--invocation-type", "Async")
     assert "param InvocationType" in out
-    assert all(params_of(r.targets[TARGET_ID])["InvocationType"]["Value"] == "Async"
-               for r in cloud.rules(BUS).values())
+    assert all(
+        params_of(r.targets[TARGET_ID])["InvocationType"]["Value"] == "Async"
+        for r in cloud.rules(BUS).values()
+    )
 
 
 def test_a_dead_letter_queue_goes_on_every_target(cloud: CloudApiStandIn, syaml: Path) -> None:
@@ -158,12 +191,19 @@ def test_a_dead_letter_queue_goes_on_every_target(cloud: CloudApiStandIn, syaml:
     assert out.count("DeadLetterQueue") == 4
 
 
-@pytest.mark.parametrize(("arn", "message"), [
-    ("arn:aws:sqs:us-east-1:1:q", "is not an MNS queue"),
-    (f"acs:mns:cn-shanghai:{ACCOUNT}:/queues/dlq", "dlqArn is in region cn-shanghai, the rules in cn-hangzhou"),
-])
-def test_an_unusable_dead_letter_arn_is_refused_before_any_call(cloud: CloudApiStandIn, syaml: Path, arn: str,
-                                                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("arn", "message"),
+    [
+        ("arn:aws:sqs:us-east-1:1:q", "is not an MNS queue"),
+        (
+            f"acs:mns:cn-shanghai:{ACCOUNT}:/queues/dlq",
+            "dlqArn is in region cn-shanghai, the rules in cn-hangzhou",
+        ),
+    ],
+)
+def test_an_unusable_dead_letter_arn_is_refused_before_any_call(
+    cloud: CloudApiStandIn, syaml: Path, arn: str, message: str
+) -> None:
     with pytest.raises(bus.ConfigError, match=message):
         cli(cloud, "apply", syaml, "--dlq-arn", arn)
     assert cloud.calls == []
@@ -184,13 +224,20 @@ def test_a_second_apply_changes_nothing(cloud: CloudApiStandIn, syaml: Path) -> 
     assert len(cloud.mutating_calls()) == before
 
 
-def test_changing_one_pattern_updates_exactly_that_rule(cloud: CloudApiStandIn, syaml: Path,
-                                                        tmp_path: Path) -> None:
+def test_changing_one_pattern_updates_exactly_that_rule(
+    cloud: CloudApiStandIn, syaml: Path, tmp_path: Path
+) -> None:
     # GIVEN applied rules, then one function's pattern narrowed in s.yaml
     cli(cloud, "apply", syaml)
     narrowed = {"source": ["acs.dataworks"], "type": ["dataworks:FileChange:CommitFile"]}
-    changed = write_syaml(tmp_path / "s.yaml", {"FileChange": narrowed, "NodeChange": pattern("NodeChange"),
-                                                "ProjectChange": pattern("ProjectChange")})
+    changed = write_syaml(
+        tmp_path / "s.yaml",
+        {
+            "FileChange": narrowed,
+            "NodeChange": pattern("NodeChange"),
+            "ProjectChange": pattern("ProjectChange"),
+        },
+    )
     before = len(cloud.mutating_calls())
     # WHEN planning and applying
     _, plan_out = cli(cloud, "plan", changed)
@@ -205,11 +252,20 @@ def test_changing_one_pattern_updates_exactly_that_rule(cloud: CloudApiStandIn, 
 def test_a_target_someone_changed_is_put_back(cloud: CloudApiStandIn, syaml: Path) -> None:
     # GIVEN applied rules whose target somebody re-pointed by hand
     cli(cloud, "apply", syaml)
-    cloud.seed_rule(BUS, "dwevents-nodechange", filter_pattern=json.dumps(pattern("NodeChange")),
-                    description=cloud.rules(BUS)["dwevents-nodechange"].description,
-                    targets={TARGET_ID: {"Id": TARGET_ID, "Type": "acs.fc.function",
-                                         "Endpoint": "acs:fc:cn-hangzhou:1:functions/elsewhere",
-                                         "ParamList": []}})
+    cloud.seed_rule(
+        BUS,
+        "dwevents-nodechange",
+        filter_pattern=json.dumps(pattern("NodeChange")),
+        description=cloud.rules(BUS)["dwevents-nodechange"].description,
+        targets={
+            TARGET_ID: {
+                "Id": TARGET_ID,
+                "Type": "acs.fc.function",
+                "Endpoint": "acs:fc:cn-hangzhou:1:functions/elsewhere",
+                "ParamList": [],
+            }
+        },
+    )
     before = len(cloud.mutating_calls())
     # WHEN applying
     _, out = cli(cloud, "apply", syaml)
@@ -230,13 +286,18 @@ def test_dry_run_mutates_nothing(cloud: CloudApiStandIn, syaml: Path) -> None:
     assert {c.action for c in cloud.calls} <= {"ListRules", "GetRule"}
 
 
-def test_undo_removes_only_the_rules_it_manages_on_both_buses(cloud: CloudApiStandIn, syaml: Path,
-                                                              tmp_path: Path) -> None:
+def test_undo_removes_only_the_rules_it_manages_on_both_buses(
+    cloud: CloudApiStandIn, syaml: Path, tmp_path: Path
+) -> None:
     # GIVEN our rules, a foreign rule, a look-alike without our marker, and a staging stack's rule
     cli(cloud, "apply", syaml)
     cloud.seed_rule(BUS, "team-alerts", filter_pattern='{"source":["acs.dataworks"]}', description="ops")
-    cloud.seed_rule("default", "dwevents-handmade", filter_pattern='{"source":["acs.dataworks"]}',
-                    description="made in the console")
+    cloud.seed_rule(
+        "default",
+        "dwevents-handmade",
+        filter_pattern='{"source":["acs.dataworks"]}',
+        description="made in the console",
+    )
     staging = write_syaml(tmp_path / "staging.yaml", {"FileChange": pattern("FileChange")}, prefix="staging")
     cli(cloud, "apply", staging)
     assert "dwevents-staging-filechange" in cloud.rules(BUS)
@@ -250,17 +311,23 @@ def test_undo_removes_only_the_rules_it_manages_on_both_buses(cloud: CloudApiSta
     assert deletes == ["DeleteTargets", "DeleteRule"] * 4
 
 
-@pytest.mark.parametrize(("mode", "custom", "default"), [
-    ("both", CUSTOM_RULES, {"dwevents-projectchange"}),
-    ("custom", CUSTOM_RULES, set()),
-    ("default", CUSTOM_RULES - {"dwevents-projectchange"}, {"dwevents-projectchange"}),
-])
+@pytest.mark.parametrize(
+    ("mode", "custom", "default"),
+    [
+        ("both", CUSTOM_RULES, {"dwevents-projectchange"}),
+        ("custom", CUSTOM_RULES, set()),
+        ("default", CUSTOM_RULES - {"dwevents-projectchange"}, {"dwevents-projectchange"}),
+    ],
+)
 def test_the_tenant_bus_setting_picks_where_tenant_functions_get_rules(
-        cloud: CloudApiStandIn, tmp_path: Path, mode: str, custom: set[str], default: set[str]) -> None:
+    cloud: CloudApiStandIn, tmp_path: Path, mode: str, custom: set[str], default: set[str]
+) -> None:
     # GIVEN s.yaml's vars.tenantBus
-    syaml = write_syaml(tmp_path / "s.yaml", {c: pattern(c) for c in ("FileChange", "NodeChange",
-                                                                      "ProjectChange")},
-                        extra_vars=(f"tenantBus: {mode}",))
+    syaml = write_syaml(
+        tmp_path / "s.yaml",
+        {c: pattern(c) for c in ("FileChange", "NodeChange", "ProjectChange")},
+        extra_vars=(f"tenantBus: {mode}",),
+    )
     # WHEN applying
     code, _ = cli(cloud, "apply", syaml)
     # THEN the tenant-level function's rule is where the setting says, workspace ones on the custom bus
@@ -268,8 +335,9 @@ def test_the_tenant_bus_setting_picks_where_tenant_functions_get_rules(
     assert set(cloud.rules(BUS)) == custom and set(cloud.rules("default")) == default
 
 
-def test_changing_the_tenant_bus_setting_prunes_the_rule_left_behind(cloud: CloudApiStandIn,
-                                                                    syaml: Path) -> None:
+def test_changing_the_tenant_bus_setting_prunes_the_rule_left_behind(
+    cloud: CloudApiStandIn, syaml: Path
+) -> None:
     # GIVEN rules on both buses
     cli(cloud, "apply", syaml)
     # WHEN the setting becomes `custom`
@@ -280,7 +348,8 @@ def test_changing_the_tenant_bus_setting_prunes_the_rule_left_behind(cloud: Clou
 
 
 def test_the_project_syaml_gets_13_custom_bus_rules_and_3_default_bus_ones(
-        cloud: CloudApiStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    cloud: CloudApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GIVEN the project's own s.yaml: patterns declared once in vars.patterns
     from dwevents.deploy.syaml import load_syaml
 
@@ -294,12 +363,16 @@ def test_the_project_syaml_gets_13_custom_bus_rules_and_3_default_bus_ones(
     for decl in declared.functions:
         declaration = declared.vars["patterns"][decl.category]
         assert json.loads(rules[rule_name(decl.name)].filter_pattern) == json.loads(declaration)
-    assert set(cloud.rules("default")) == {"dwevents-project-change", "dwevents-resources-download",
-                                           "dwevents-resources-upload"}
+    assert set(cloud.rules("default")) == {
+        "dwevents-project-change",
+        "dwevents-resources-download",
+        "dwevents-resources-upload",
+    }
 
 
-def test_a_same_named_rule_that_is_not_ours_is_a_conflict_left_alone(cloud: CloudApiStandIn,
-                                                                     syaml: Path) -> None:
+def test_a_same_named_rule_that_is_not_ours_is_a_conflict_left_alone(
+    cloud: CloudApiStandIn, syaml: Path
+) -> None:
     # GIVEN a rule with our name but without our marker (made by hand)
     cloud.seed_rule(BUS, "dwevents-filechange", filter_pattern='{"source":["x"]}', description="mine")
     # WHEN applying
@@ -311,8 +384,9 @@ def test_a_same_named_rule_that_is_not_ours_is_a_conflict_left_alone(cloud: Clou
     assert "dwevents-nodechange" in cloud.rules(BUS)
 
 
-def test_a_function_removed_from_syaml_loses_its_rule(cloud: CloudApiStandIn, syaml: Path,
-                                                      tmp_path: Path) -> None:
+def test_a_function_removed_from_syaml_loses_its_rule(
+    cloud: CloudApiStandIn, syaml: Path, tmp_path: Path
+) -> None:
     # GIVEN applied rules, then NodeChange and ProjectChange dropped from s.yaml
     cli(cloud, "apply", syaml)
     smaller = write_syaml(tmp_path / "s.yaml", {"FileChange": pattern("FileChange")})
@@ -330,20 +404,41 @@ def test_fc2_service_switches_to_the_documented_fc2_target_form(cloud: CloudApiS
     cli(cloud, "apply", syaml, "--fc2-service", "legacy")
     # THEN the target uses the services/<svc>.<qualifier>/functions/<fn> endpoint and a serviceName param
     target = cloud.rules(BUS)["dwevents-filechange"].targets[TARGET_ID]
-    assert target["Endpoint"] == (f"acs:fc:{REGION}:{ACCOUNT}:services/legacy.LATEST/functions/"
-                                  "dwevents-filechange")
+    assert target["Endpoint"] == (
+        f"acs:fc:{REGION}:{ACCOUNT}:services/legacy.LATEST/functions/dwevents-filechange"
+    )
     assert set(params_of(target)) == DOCUMENTED_FC_PARAMS | {"serviceName"}
-    assert params_of(target)["serviceName"] == {"ResourceKey": "serviceName", "Form": "CONSTANT",
-                                                "Value": "legacy"}
+    assert params_of(target)["serviceName"] == {
+        "ResourceKey": "serviceName",
+        "Form": "CONSTANT",
+        "Value": "legacy",
+    }
 
 
 def test_a_wrong_secret_is_one_clear_line_without_a_traceback(cloud: CloudApiStandIn, syaml: Path) -> None:
     # GIVEN the deployer's secret is wrong
     env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"}
     # WHEN the CLI runs as the s.yaml action does
-    proc = subprocess.run([sys.executable, "-m", "dwevents.deploy.bus", "plan", "--syaml", str(syaml),
-                           "--account-id", ACCOUNT, "--endpoint", cloud.endpoint, "--protocol", "http"],
-                          env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dwevents.deploy.bus",
+            "plan",
+            "--syaml",
+            str(syaml),
+            "--account-id",
+            ACCOUNT,
+            "--endpoint",
+            cloud.endpoint,
+            "--protocol",
+            "http",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     # THEN it fails with the cloud's code and a hint, and neither the secret nor a traceback is printed
     assert proc.returncode == 2
     assert "SignatureDoesNotMatch" in proc.stderr and "ALIBABA_CLOUD_ACCESS_KEY_SECRET" in proc.stderr
@@ -363,23 +458,35 @@ def test_a_missing_bus_is_a_clear_error(cloud: CloudApiStandIn, syaml: Path) -> 
     assert "EventBridge ListRules" in str(caught.value)
 
 
-def test_missing_credentials_are_named_before_any_call(cloud: CloudApiStandIn, syaml: Path,
-                                                       monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_credentials_are_named_before_any_call(
+    cloud: CloudApiStandIn, syaml: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # GIVEN no keys in the environment (Serverless Devs does not pass its `access` keys to actions)
     monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
     monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
     # WHEN the entry point runs
-    code = bus.main(["plan", "--syaml", str(syaml), "--account-id", ACCOUNT, "--endpoint", cloud.endpoint,
-                     "--protocol", "http"])
+    code = bus.main(
+        [
+            "plan",
+            "--syaml",
+            str(syaml),
+            "--account-id",
+            ACCOUNT,
+            "--endpoint",
+            cloud.endpoint,
+            "--protocol",
+            "http",
+        ]
+    )
     # THEN it says which variables to export, and EventBridge was never called
     err = capsys.readouterr().err
     assert code == 2 and "export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET" in err
     assert cloud.calls == []
 
 
-def test_an_unknown_region_is_one_line_naming_the_known_ones(capsys: pytest.CaptureFixture[str],
-                                                            syaml: Path) -> None:
+def test_an_unknown_region_is_one_line_naming_the_known_ones(
+    capsys: pytest.CaptureFixture[str], syaml: Path
+) -> None:
     code = bus.main(["plan", "--offline", "--syaml", str(syaml), "--region", "cn-hangzou"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1

@@ -47,8 +47,11 @@ def test_schema_copy_is_the_fc3_props_schema(schema: dict[str, Any]) -> None:
 def test_every_resource_validates(schema: dict[str, Any], resources: dict[str, dict[str, Any]]) -> None:
     validator = jsonschema.Draft7Validator(schema)
     assert len(resources) == 13
-    problems = [f"{name}: {'/'.join(map(str, e.absolute_path)) or '(props)'}: {e.message}"
-                for name, props in resources.items() for e in validator.iter_errors(props)]
+    problems = [
+        f"{name}: {'/'.join(map(str, e.absolute_path)) or '(props)'}: {e.message}"
+        for name, props in resources.items()
+        for e in validator.iter_errors(props)
+    ]
     assert problems == []
 
 
@@ -61,8 +64,11 @@ def test_a_fresh_clone_renders_valid_props_with_no_variable_set(schema: dict[str
     declared = load_syaml(ROOT / "s.yaml", environ={})
     assert declared.missing_env == []
     validator = jsonschema.Draft7Validator(schema)
-    problems = [f"{decl.resource}: {e.message}" for decl in declared.functions
-                for e in validator.iter_errors(decl.props)]
+    problems = [
+        f"{decl.resource}: {e.message}"
+        for decl in declared.functions
+        for e in validator.iter_errors(decl.props)
+    ]
     assert problems == []
 
 
@@ -76,8 +82,9 @@ def test_sizing_follows_fc_rules(resources: dict[str, dict[str, Any]]) -> None:
         assert all(isinstance(v, str) for v in props["environmentVariables"].values()), name
 
 
-def test_the_schema_rejects_what_it_should(schema: dict[str, Any],
-                                           resources: dict[str, dict[str, Any]]) -> None:
+def test_the_schema_rejects_what_it_should(
+    schema: dict[str, Any], resources: dict[str, dict[str, Any]]
+) -> None:
     """Guard against a validator that accepts anything (wrong draft, wrong file)."""
     validator = jsonschema.Draft7Validator(schema)
     props = dict(resources["NodeChange"])

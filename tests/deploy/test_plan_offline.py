@@ -36,14 +36,33 @@ sys.exit(main(sys.argv[1:]))
 
 
 def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("ALIBABA_CLOUD", "DWEVENTS_", "FC_", "HTTP_PROXY", "HTTPS_PROXY"))}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ALIBABA_CLOUD", "DWEVENTS_", "FC_", "HTTP_PROXY", "HTTPS_PROXY"))
+    }
 
 
 def offline_plan(*extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", BASE_INSTALL, "plan", "--offline", "--json", "--syaml",
-                           str(ROOT / "s.yaml"), *extra], cwd=ROOT, env=clean_env(), capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            BASE_INSTALL,
+            "plan",
+            "--offline",
+            "--json",
+            "--syaml",
+            str(ROOT / "s.yaml"),
+            *extra,
+        ],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +79,8 @@ def test_stdout_is_one_json_array_and_warnings_go_to_stderr(plan: tuple[list[dic
 
 
 def test_every_function_has_a_custom_bus_rule_and_tenant_ones_a_default_bus_rule_too(
-        plan: tuple[list[dict[str, Any]], str]) -> None:
+    plan: tuple[list[dict[str, Any]], str],
+) -> None:
     rules, _ = plan
     declared = load_syaml(ROOT / "s.yaml", environ={})
     by_bus: dict[str, set[str]] = {}
@@ -68,8 +88,11 @@ def test_every_function_has_a_custom_bus_rule_and_tenant_ones_a_default_bus_rule
         assert set(rule) >= {"name", "bus", "pattern", "targets"}
         by_bus.setdefault(rule["bus"], set()).add(rule["function"])
     assert by_bus["dataworks-openevent"] == {fn.name for fn in declared.functions}
-    tenant = {fn.name for fn in declared.functions
-              if all(s.level is Level.TENANT for s in specs_for_category(fn.category))}
+    tenant = {
+        fn.name
+        for fn in declared.functions
+        if all(s.level is Level.TENANT for s in specs_for_category(fn.category))
+    }
     assert by_bus["default"] == tenant and len(tenant) == 3
     assert len(rules) == len(CATEGORIES) + 3
 
@@ -102,4 +125,6 @@ def test_s_remove_undoes_the_managed_rules_first() -> None:
     [undo] = declared.actions["pre-remove"]
     assert undo["run"].startswith("python3 -m dwevents.deploy.bus undo --syaml s.yaml")
     assert [a["run"].split()[2] for a in declared.actions["pre-deploy"]] == [
-        "dwevents.deploy.preflight", "dwevents.deploy.build"]
+        "dwevents.deploy.preflight",
+        "dwevents.deploy.build",
+    ]

@@ -14,13 +14,17 @@ from dwevents.errors import CloudApiError
 from dwevents.local.cloud import CloudApiStandIn, Invocation
 
 AK, SECRET = "LTAI-test-invoker", "invoker-secret"
-EVENT = json.dumps({"id": "evt-1", "source": "acs.dataworks",
-                    "type": "dataworks:FileChange:CommitFile"}).encode()
+EVENT = json.dumps(
+    {"id": "evt-1", "source": "acs.dataworks", "type": "dataworks:FileChange:CommitFile"}
+).encode()
 
 
 def echo(payload: bytes, invocation: Invocation) -> dict[str, Any]:
-    return {"event": json.loads(payload), "function": invocation.function_name,
-            "qualifier": invocation.qualifier}
+    return {
+        "event": json.loads(payload),
+        "function": invocation.function_name,
+        "qualifier": invocation.qualifier,
+    }
 
 
 def broken(payload: bytes, invocation: Invocation) -> None:
@@ -36,8 +40,15 @@ def cloud() -> Iterator[CloudApiStandIn]:
 
 
 def call(cloud: CloudApiStandIn, name: str, *, secret: str = SECRET, **kwargs: Any) -> Any:
-    return invoke_remote(name, EVENT, region="cn-hangzhou", endpoint=cloud.endpoint, protocol="http",
-                         credentials=Credentials(AK, secret), **kwargs)
+    return invoke_remote(
+        name,
+        EVENT,
+        region="cn-hangzhou",
+        endpoint=cloud.endpoint,
+        protocol="http",
+        credentials=Credentials(AK, secret),
+        **kwargs,
+    )
 
 
 def test_a_registered_function_answers_through_the_sdk(cloud: CloudApiStandIn) -> None:
@@ -47,9 +58,12 @@ def test_a_registered_function_answers_through_the_sdk(cloud: CloudApiStandIn) -
     # THEN its return value comes back with FC's request id and no error type
     assert result.ok and result.status == 200 and result.error_type is None
     assert result.request_id
-    assert result.json() == {"event": json.loads(EVENT), "function": "dwevents-file-change",
-                             "qualifier": "LATEST"}
-    (invocation, payload), = cloud.invocations
+    assert result.json() == {
+        "event": json.loads(EVENT),
+        "function": "dwevents-file-change",
+        "qualifier": "LATEST",
+    }
+    ((invocation, payload),) = cloud.invocations
     assert payload == EVENT and invocation.invocation_type == "Sync"
 
 
@@ -91,15 +105,17 @@ def test_an_unknown_function_is_an_api_error(cloud: CloudApiStandIn) -> None:
     assert caught.value.request_id
 
 
-def test_credentials_default_to_the_alibaba_cloud_variables(cloud: CloudApiStandIn,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credentials_default_to_the_alibaba_cloud_variables(
+    cloud: CloudApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GIVEN keys only in the environment (what FC and CI provide)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", AK)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
     monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
     # WHEN invoking without explicit credentials
-    result = invoke_remote("dwevents-file-change", EVENT, region="cn-hangzhou", endpoint=cloud.endpoint,
-                           protocol="http")
+    result = invoke_remote(
+        "dwevents-file-change", EVENT, region="cn-hangzhou", endpoint=cloud.endpoint, protocol="http"
+    )
     # THEN the call is signed with them
     assert result.ok
 
@@ -110,8 +126,15 @@ def test_an_unreachable_endpoint_is_a_transient_error() -> None:
         endpoint = stand_in.endpoint
     # WHEN invoking
     with pytest.raises(CloudApiError) as caught:
-        invoke_remote("f", b"{}", region="cn-hangzhou", endpoint=endpoint, protocol="http",
-                      credentials=Credentials(AK, SECRET), timeout_s=5)
+        invoke_remote(
+            "f",
+            b"{}",
+            region="cn-hangzhou",
+            endpoint=endpoint,
+            protocol="http",
+            credentials=Credentials(AK, SECRET),
+            timeout_s=5,
+        )
     # THEN it is reported as unreachable and retryable
     assert caught.value.code == "Unreachable" and caught.value.transient
 

@@ -53,8 +53,11 @@ def _quiet_home(home: Path) -> None:
     config = home / ".s" / "config"
     config.mkdir(parents=True)
     (home / ".s" / "set-config.yml").write_text("analysis: disable\n")
-    (config / "update-notifier.json").write_text(json.dumps(
-        {"output": False, "current": "0", "latest": "0", "lastUpdateCheck": int(time.time() * 1000)}))
+    (config / "update-notifier.json").write_text(
+        json.dumps(
+            {"output": False, "current": "0", "latest": "0", "lastUpdateCheck": int(time.time() * 1000)}
+        )
+    )
 
 
 def s_preview(tmp_path: Path, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -63,15 +66,22 @@ def s_preview(tmp_path: Path, extra_env: dict[str, str]) -> subprocess.Completed
     _quiet_home(home)
     environ = {key: value for key, value in os.environ.items() if not key.startswith("DWEVENTS_")}
     environ.update(HOME=str(home), serverless_devs_config_home=str(home), NO_COLOR="1", **extra_env)
-    return subprocess.run([*_offline_prefix(), binary, "preview", "-t", "s.yaml", "-o", "json", "--silent"],
-                          cwd=ROOT, env=environ, capture_output=True, text=True, timeout=180, check=False)
+    return subprocess.run(
+        [*_offline_prefix(), binary, "preview", "-t", "s.yaml", "-o", "json", "--silent"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     done = s_preview(tmp_path_factory.mktemp("s-preview"), DEPLOY_ENV)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    doc: dict[str, Any] = json.loads(done.stdout[done.stdout.index("{"):])
+    doc: dict[str, Any] = json.loads(done.stdout[done.stdout.index("{") :])
     return doc
 
 
@@ -115,6 +125,6 @@ def test_a_fresh_clone_previews_with_no_variable_set(tmp_path: Path) -> None:
     refuses at deploy time, see test_preflight.py)."""
     done = s_preview(tmp_path, {})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    doc = json.loads(done.stdout[done.stdout.index("{"):])
+    doc = json.loads(done.stdout[done.stdout.index("{") :])
     assert doc["vars"]["roleArn"] == "" and doc["vars"]["dlqArn"] == "" and doc["vars"]["tenantBus"] == "both"
     assert sorted(doc["resources"]) == sorted(CATEGORIES)

@@ -31,8 +31,9 @@ from dwevents.pattern import compile_pattern
 ROOT = Path(__file__).resolve().parents[2]
 SYAML = ROOT / "s.yaml"
 FUNCTIONS = ROOT / "functions"
-SECRETISH = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_?KEY|PRIVATE|CREDENTIAL|REDIS_?URL|WEBHOOK_?URL",
-                       re.IGNORECASE)
+SECRETISH = re.compile(
+    r"SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_?KEY|PRIVATE|CREDENTIAL|REDIS_?URL|WEBHOOK_?URL", re.IGNORECASE
+)
 ENV_REF = re.compile(r"""^\$\{env\(\s*['"][A-Za-z_][A-Za-z0-9_]*['"]\s*(,\s*['"]['"]\s*)?\)\}$""")
 VARS_REF = re.compile(r"^\$\{vars\.([A-Za-z0-9_]+)\}$")
 TENANT = {c for c in CATEGORIES if all(s.level is Level.TENANT for s in specs_for_category(c))}
@@ -50,8 +51,15 @@ def raw() -> dict[str, Any]:
 
 
 def cloud_event(type_: str) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": "1", "source": DATAWORKS_SOURCE, "type": type_,
-            "data": {"eventCode": "x"}, "aliyunaccountid": "1", "aliyuneventbusname": "default"}
+    return {
+        "specversion": "1.0",
+        "id": "1",
+        "source": DATAWORKS_SOURCE,
+        "type": type_,
+        "data": {"eventCode": "x"},
+        "aliyunaccountid": "1",
+        "aliyuneventbusname": "default",
+    }
 
 
 # -- s.yaml ↔ catalogue ------------------------------------------------------------------------
@@ -79,7 +87,8 @@ def test_vars_patterns_declare_each_function_once_as_json_naming_known_types(raw
 
 
 def test_no_function_has_an_fc3_trigger_and_every_pattern_is_the_vars_declaration(
-        raw: dict[str, Any], declared: Any) -> None:
+    raw: dict[str, Any], declared: Any
+) -> None:
     # The bus tool owns every rule (custom bus, and the default bus for tenant-level functions), so the
     # documented target parameters are on all of them; an fc3 trigger would add a second default-bus rule.
     assert {"ProjectChange", "ResourcesDownload", "ResourcesUpload"} == TENANT
@@ -111,8 +120,13 @@ def test_handlers_and_initializers_exist(declared: Any) -> None:
         assert decl.handler == "index.handler"
         assert decl.initializer == "index.initialize"
         tree = ast.parse((FUNCTIONS / decl.category / "index.py").read_text(encoding="utf-8"))
-        names = {target.id for node in tree.body if isinstance(node, ast.Assign)
-                 for target in node.targets if isinstance(target, ast.Name)}
+        names = {
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         names |= {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
         assert {"handler", "initialize"} <= names, decl.category
 
@@ -142,8 +156,19 @@ def test_actions_build_before_and_mirror_rules_after_deploy(raw: dict[str, Any])
     assert pre[1].startswith("python3 -m dwevents.deploy.build") and "--out .s/build" in pre[1]
     assert "python3 -m dwevents.deploy.bus apply --syaml s.yaml --account-id ${config('AccountID')}" in post
     assert remove == ["python3 -m dwevents.deploy.bus undo --syaml s.yaml"]
-    for name in ("region", "eventBus", "tenantBus", "extensionCode", "redisUrl", "roleArn", "dlqArn",
-                 "allowedAccounts", "webhookUrl", "webhookSecret", "patterns"):
+    for name in (
+        "region",
+        "eventBus",
+        "tenantBus",
+        "extensionCode",
+        "redisUrl",
+        "roleArn",
+        "dlqArn",
+        "allowedAccounts",
+        "webhookUrl",
+        "webhookSecret",
+        "patterns",
+    ):
         assert name in raw["vars"], name
 
 
@@ -187,8 +212,12 @@ def test_no_literal_secrets(raw: dict[str, Any]) -> None:
 
 
 def test_cli_check_passes() -> None:
-    done = subprocess.run([sys.executable, "-m", "dwevents.deploy.syaml", "check", str(SYAML)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "dwevents.deploy.syaml", "check", str(SYAML)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "13 functions, 0 problems" in done.stdout
 
@@ -346,14 +375,17 @@ def _variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
 
 def test_check_wants_no_fc3_trigger_on_any_function(tmp_path: Path) -> None:
     def with_trigger(category: str) -> tuple[str, str]:
-        return (f"      code: ./.s/build/{category}\n", f"""      code: ./.s/build/{category}
+        return (
+            f"      code: ./.s/build/{category}\n",
+            f"""      code: ./.s/build/{category}
       triggers:
         - triggerName: dataworks
           triggerType: eventbridge
           triggerConfig:
             eventSourceConfig: {{eventSourceType: Default}}
             eventRuleFilterPattern: ${{vars.patterns.{category}}}
-""")
+""",
+        )
 
     path = _variant(tmp_path, with_trigger("NodeChange"), with_trigger("ProjectChange"))
     problems = check(load_syaml(path, environ={}))
@@ -362,8 +394,12 @@ def test_check_wants_no_fc3_trigger_on_any_function(tmp_path: Path) -> None:
     assert "workspace-level events never reach the default bus" in problems[0]
     assert problems[1].startswith("ProjectChange: drop fc3 eventbridge trigger 'dataworks'")
     assert "the bus tool puts its default-bus rule (vars.tenantBus)" in problems[1]
-    done = subprocess.run([sys.executable, "-m", "dwevents.deploy.syaml", "check", str(path)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "dwevents.deploy.syaml", "check", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 1 and "13 functions, 2 problems" in done.stdout
 
 
@@ -374,11 +410,17 @@ def test_syaml_errors_are_configuration_errors(tmp_path: Path) -> None:
 
 def test_sync_rewrites_a_stale_pattern_keeping_the_rest(tmp_path: Path) -> None:
     original = SYAML.read_text(encoding="utf-8")
-    copy = _variant(tmp_path, ('"dataworks:MonitorAlert:WorkbenchMonitorAlert"',
-                               '"dataworks:MonitorAlert:WorkbenchMonitorAlert","dataworks:MonitorAlert:Gone"'))
+    copy = _variant(
+        tmp_path,
+        (
+            '"dataworks:MonitorAlert:WorkbenchMonitorAlert"',
+            '"dataworks:MonitorAlert:WorkbenchMonitorAlert","dataworks:MonitorAlert:Gone"',
+        ),
+    )
     problems = check(load_syaml(copy, environ={}))
-    assert problems == ["vars.patterns.MonitorAlert: pattern names types not of MonitorAlert: "
-                        "dataworks:MonitorAlert:Gone"]
+    assert problems == [
+        "vars.patterns.MonitorAlert: pattern names types not of MonitorAlert: dataworks:MonitorAlert:Gone"
+    ]
     assert sync(copy) == ["MonitorAlert"]
     assert copy.read_text(encoding="utf-8") == original
     assert sync(copy) == []
@@ -388,7 +430,7 @@ def test_sync_adds_missing_entries_drops_unknown_ones_and_keeps_comments(tmp_pat
     original = SYAML.read_text(encoding="utf-8")
     upload = f"    ResourcesUpload: '{expected_patterns()['ResourcesUpload']}'\n"
     comment = "    # a comment inside the block\n"
-    copy = _variant(tmp_path, (upload, comment + "    Retired: '{\"source\":[\"x\"]}'\n"))
+    copy = _variant(tmp_path, (upload, comment + '    Retired: \'{"source":["x"]}\'\n'))
     problems = check(load_syaml(copy, environ={}))
     assert "vars.patterns.Retired: not a catalogue category" in problems
     assert "vars.patterns.ResourcesUpload: missing" in problems
@@ -401,13 +443,19 @@ def test_sync_creates_the_block_when_vars_has_none(tmp_path: Path) -> None:
     text = SYAML.read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     head = lines.index("  patterns:\n")
-    without = "".join(lines[:head] + lines[head + 1 + len(CATEGORIES):])
+    without = "".join(lines[:head] + lines[head + 1 + len(CATEGORIES) :])
     assert "vars.patterns" in without  # the comments that explain it stay
     restored, changed = sync_text(without)
     assert changed == list(CATEGORIES)
     assert restored == text
-    assert "vars.patterns: missing" in check(load_syaml(_variant(tmp_path, ("".join(
-        lines[head:head + 1 + len(CATEGORIES)]), "")), environ={}))[0]
+    assert (
+        "vars.patterns: missing"
+        in check(
+            load_syaml(
+                _variant(tmp_path, ("".join(lines[head : head + 1 + len(CATEGORIES)]), "")), environ={}
+            )
+        )[0]
+    )
     with pytest.raises(SYamlError, match="no top-level `vars:`"):
         sync_text("resources: {}\n")
 

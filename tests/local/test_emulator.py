@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dwevents.catalogue import lookup
+from dwevents.catalogue import ReplyApi, lookup
 from dwevents.local.emulator import LocalBus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,9 +39,9 @@ def test_given_a_sample_when_invoked_locally_then_exactly_its_categorys_function
     assert report.outcome in ("processed", "duplicate"), report.error
     assert report.actions and report.actions[0]["action"] in ("audit", "skip")
     if spec.is_extension:
-        assert report.verdict is not None and report.verdict["result"] in ("OK", "WARN", "FAIL")
-        assert report.verdict["api"] == spec.reply_api.value  # type: ignore[union-attr]
-        assert report.verdict["acknowledged"] is True
+        assert report.verdict is not None and report.verdict.result in ("OK", "WARN", "FAIL")
+        assert report.verdict.api is spec.reply_api
+        assert report.verdict.acknowledged is True
     else:
         assert report.verdict is None
 
@@ -59,8 +59,20 @@ def test_given_an_fc_direct_message_then_it_goes_straight_to_its_function_and_re
     path = EVENTS / "fc-direct" / "download-resources.json"
     [report] = bus.invoke_bytes(path.read_bytes())
     assert report.functions == [_function_of("ResourcesDownload", bus)]
-    assert report.verdict is not None and report.verdict["api"] == "return"
-    assert report.returned["checkResult"] == report.verdict["result"]
+    assert report.verdict is not None and report.verdict.api is ReplyApi.RETURN
+    assert report.returned["checkResult"] == report.verdict.result.value
+
+
+def test_given_the_documented_fc_direct_upload_sample_then_it_is_routed_by_its_event_type(
+    bus: LocalBus,
+) -> None:
+    # GIVEN the FC-direct upload sample (its eventType names the upload event)
+    path = EVENTS / "fc-direct" / "upload-data-to-table.json"
+    # WHEN invoked locally THEN ResourcesUpload answers it by return value (it was reported unrouted before)
+    [report] = bus.invoke_bytes(path.read_bytes())
+    assert report.functions == [_function_of("ResourcesUpload", bus)]
+    assert report.outcome == "processed", report.error
+    assert report.verdict is not None and report.returned["checkResult"] == report.verdict.result.value
 
 
 def test_given_a_batch_array_then_it_is_delivered_as_one_batch_and_reported_per_event(bus: LocalBus) -> None:

@@ -9,6 +9,7 @@ import hmac
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -250,6 +251,26 @@ def test_closed_receiver_refuses_connections() -> None:
         url = r.url("slack")
     with pytest.raises(urllib.error.URLError):
         post(url, {"text": "hi"}, timeout=2)
+
+
+def test_close_waits_for_the_answer_to_a_message_already_received() -> None:
+    # GIVEN a listener that stops the receiver as soon as a message arrives (what --exit-after does)
+    # and then holds the handler until close() returns, or for a bound when close() (rightly) waits
+    closed, outcome = threading.Event(), {}
+    receiver = WebhookReceiver()
+
+    def stop_on_first(item: ReceivedMessage | RejectedMessage) -> None:
+        threading.Thread(target=lambda: (receiver.close(), closed.set()), daemon=True).start()
+        outcome["closed_while_handling"] = closed.wait(timeout=1.0)
+
+    receiver.on_message = stop_on_first
+    receiver.start()
+    # WHEN a message arrives
+    status, body = post(receiver.url("slack"), {"text": "hi"})
+    # THEN close() returned only after the handler had finished, and the answer arrived in full
+    assert closed.wait(timeout=10)
+    assert outcome == {"closed_while_handling": False}
+    assert (status, body) == (200, b"ok")
 
 
 def test_module_entry_point_serves_and_prints_messages() -> None:

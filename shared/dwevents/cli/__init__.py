@@ -7,6 +7,8 @@ dwevents invoke [FILE|DIR ...]    run events through the local EventBridge + han
 dwevents serve [--port N]         the same as a local HTTP bus on 127.0.0.1
 dwevents replay --from/--bus ...  past events under candidate rules: which verdicts change (exit 0 / 1)
 dwevents rules check|test ...     validate a rules file; run its test cases (exit 0 / 1)
+dwevents config check             the config and rules files together, as a function loads them
+dwevents doctor [--probe]         read-only checks of the deployed account (exit 0: nothing FAILs)
 
 Exit status: 0 success, 1 a negative answer (no match, a verdict changed, a case failed, an event
 failed), 2 bad input or could not run (one line on stderr). `dwevents` alone prints this help (exit 0).
@@ -27,7 +29,7 @@ from dwevents.errors import DwEventsError
 __all__ = ["EXIT_BAD_INPUT", "EXIT_NO_MATCH", "EXIT_OK", "build_parser", "main"]
 
 #: One module per subcommand group, each with ``register(subparsers)``; the order is the help's order.
-COMMANDS = ("decode", "invoke", "serve", "replay", "rules")
+COMMANDS = ("decode", "invoke", "serve", "replay", "rules", "config", "doctor")
 #: What a shell reports for a process whose reader went away (128 + SIGPIPE), e.g. ``dwevents ... | head``.
 EXIT_BROKEN_PIPE = 141
 

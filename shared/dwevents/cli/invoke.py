@@ -1,10 +1,16 @@
 """``dwevents invoke``: events through the local EventBridge emulator and handlers, or the deployed
-functions with ``--remote``."""
+functions with ``--remote``.
+
+Exit status: 0 every event was processed (or a duplicate) and every verdict acknowledged; 1 an event
+failed (input that does not decode included), was unrouted or refused (``--allow-refused`` accepts
+refusals), or a verdict was not acknowledged; 2 the command could not run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,15 +29,22 @@ def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
     if args.remote:
         return _invoke_remote(args, files, out)
     from dwevents.local.emulator import LocalBus
+    from dwevents.local.overrides import Fixtures, parse_time
 
     syaml = Path(args.syaml)
     if not syaml.exists():
         raise DwEventsError(f"{syaml}: not found (run from the project root or pass --syaml)")
+    fixtures = Fixtures.load(args.fixtures, code=args.code) if (args.fixtures or args.code) else None
+    now = parse_time(args.now, "--now") if args.now else None
     counts: dict[str, int] = {}
-    with LocalBus(syaml) as bus:
+    problems: list[str] = []
+    with LocalBus(syaml, fixtures=fixtures, now=now) as bus:
         for path in files:
             for report in bus.invoke_bytes(path.read_bytes(), source_file=str(path)):
                 counts[report.outcome.value] = counts.get(report.outcome.value, 0) + 1
+                problem = _problem(report, allow_refused=args.allow_refused)
+                if problem:
+                    problems.append(f"{path.name}: {problem}")
                 if args.json:
                     out.write(json.dumps(report.as_dict(), ensure_ascii=False, default=str) + "\n")
                 else:
@@ -50,7 +63,26 @@ def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
                     )
             summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
             out.write(f"\n{sum(counts.values())} event(s): {summary}\n")
+    out.flush()
+    if problems:
+        for line in problems[:20]:
+            print(f"dwevents invoke: {line}", file=sys.stderr)
+        more = f" ({len(problems) - 20} more)" if len(problems) > 20 else ""
+        print(f"dwevents invoke: {len(problems)} event(s) not processed as expected{more}", file=sys.stderr)
+        return EXIT_NO_MATCH
     return EXIT_OK
+
+
+def _problem(report: EventReport, *, allow_refused: bool) -> str | None:
+    """Why this event makes the run fail, or None."""
+    outcome = report.outcome.value
+    if outcome == "refused" and allow_refused:
+        return None
+    if outcome not in ("processed", "duplicate"):
+        return f"{report.type or 'input'} {outcome}: {short(report.error or '', 300)}"
+    if report.verdict is not None and not report.verdict.acknowledged:
+        return f"{report.type} verdict {report.verdict.result.value} not acknowledged: {report.verdict.error}"
+    return None
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -159,5 +191,21 @@ def register(sub: Any) -> None:
         "--endpoint", default=None, help="FC API host[:port] (default fcv3 endpoint of the region)"
     )
     p.add_argument("--protocol", default="https", help="https or http for the FC API (--remote)")
+    p.add_argument(
+        "--code",
+        metavar="FILE",
+        help="the code every code rule reads (GetIDEEventDetail's snapshot, for all events)",
+    )
+    p.add_argument(
+        "--fixtures",
+        metavar="FILE",
+        help="DataWorks lookup answers per message id (events/dataworks-api-fixtures.yaml format)",
+    )
+    p.add_argument("--now", metavar="ISO-TIME", help="the instant freeze and allowed-window rules judge")
+    p.add_argument(
+        "--allow-refused",
+        action="store_true",
+        help="exit 0 even when events were refused (another account, source or function)",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (repeat for debug)")
     p.set_defaults(func=cmd_invoke)

@@ -1,8 +1,9 @@
 """What the deploy tools share about the Alibaba Cloud Tea/OpenAPI SDKs: credentials, config, errors.
 
-Kept apart so the bus tool, remote invoke and the doctor build the SDK ``Config`` the same way and turn an SDK exception into
-one readable line (code, HTTP status, request id, the server's message) — never a traceback from deep
-inside the SDK and never a key. The SDK packages are imported inside the functions (cold start).
+Kept apart so the bus tool, remote invoke and the doctor build the SDK ``Config`` the same way and turn an
+SDK exception into one :class:`dwevents.errors.CloudApiError` line (code, HTTP status, request id, the
+server's message) — never a traceback from deep inside the SDK and never a key. The SDK packages are
+imported inside the functions (cold start).
 """
 
 from __future__ import annotations
@@ -55,8 +56,14 @@ class SdkFailure:
     def error(self, service: str, action: str, subject: str = "") -> CloudApiError:
         """The one API error class (dwevents.errors.CloudApiError), message naming call and cause."""
         what = f"{service} {action}" + (f" '{subject}'" if subject else "")
-        return CloudApiError(self.describe(what), action=action, code=self.code, status=self.status,
-                             request_id=self.request_id, transient=self.transient)
+        return CloudApiError(
+            self.describe(what),
+            action=action,
+            code=self.code,
+            status=self.status,
+            request_id=self.request_id,
+            transient=self.transient,
+        )
 
 
 def _hint(code: str) -> str:
@@ -86,19 +93,28 @@ def require_credentials(credentials: Credentials | None = None) -> Credentials:
         raise MissingCredentialsError(
             f"no credentials: export {env.ACCESS_KEY_ID} and {env.ACCESS_KEY_SECRET} (plus "
             f"{env.SECURITY_TOKEN} for STS keys); Serverless Devs does not pass its `access` keys to "
-            "`run:` actions", key=env.ACCESS_KEY_ID)
+            "`run:` actions",
+            key=env.ACCESS_KEY_ID,
+        )
     return found
 
 
-def openapi_config(*, region: str, endpoint: str | None = None, protocol: str = "https",
-                   credentials: Credentials | None = None, connect_timeout_ms: int = 5000,
-                   read_timeout_ms: int = 10000) -> Any:
+def openapi_config(
+    *,
+    region: str,
+    endpoint: str | None = None,
+    protocol: str = "https",
+    credentials: Credentials | None = None,
+    connect_timeout_ms: int = 5000,
+    read_timeout_ms: int = 10000,
+) -> Any:
     """An ``alibabacloud_tea_openapi`` ``Config`` signed with :func:`require_credentials`' keys."""
     creds = require_credentials(credentials)
     from alibabacloud_tea_openapi import models as open_api_models
 
-    config = open_api_models.Config(region_id=region, protocol=protocol, connect_timeout=connect_timeout_ms,
-                                    read_timeout=read_timeout_ms)
+    config = open_api_models.Config(
+        region_id=region, protocol=protocol, connect_timeout=connect_timeout_ms, read_timeout=read_timeout_ms
+    )
     if endpoint:
         config.endpoint = endpoint
     config.access_key_id = creds.access_key_id
@@ -130,8 +146,9 @@ def sdk_failure(exc: BaseException) -> SdkFailure | None:
     if not message:
         message = _first_line(getattr(exc, "message", None) or str(exc))
     transient = bool(status and (status >= 500 or status == 429)) or "Throttling" in code
-    return SdkFailure(code, message, int(status) if status else None, str(request_id) if request_id else None,
-                      transient)
+    return SdkFailure(
+        code, message, int(status) if status else None, str(request_id) if request_id else None, transient
+    )
 
 
 def _first_line(text: str) -> str:
@@ -151,7 +168,11 @@ def call_sdk(service: str, action: str, call: Callable[[], Any], subject: str = 
     body = getattr(response, "body", None)
     if body is not None and getattr(body, "success", None) is False:
         code = str(getattr(body, "code", "") or "")
-        raise CloudApiError(f"{service} {action}: {code}: {getattr(body, 'message', '')} "
-                            f"[request id {getattr(body, 'request_id', '')}]", action=action, code=code,
-                            request_id=getattr(body, "request_id", None))
+        raise CloudApiError(
+            f"{service} {action}: {code}: {getattr(body, 'message', '')} "
+            f"[request id {getattr(body, 'request_id', '')}]",
+            action=action,
+            code=code,
+            request_id=getattr(body, "request_id", None),
+        )
     return response

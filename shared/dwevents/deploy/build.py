@@ -7,43 +7,54 @@ runs it).
 Each ``<out>/<Category>/`` gets the function's own files (``functions/<Category>/``), the project's shared
 configuration (a top-level ``config/`` directory beside s.yaml, when there is one, copied to ``config/`` so
 that ``DWEVENTS_CONFIG=/code/config/dwevents.yaml`` works in every function; its README.md stays behind),
-the ``dwevents`` package (without ``deploy``, which never runs in FC) and its dependencies, installed flat at
-the top so
-FC's ``/code`` on ``sys.path`` finds them (no PYTHONPATH, no layer, no ``.fcignore``: nothing in the tree
-is there by accident). Dependencies are what ``pip install --target --platform manylinux… --implementation
-cp --python-version <runtime's> --only-binary=:all:`` resolves for the project's own requirements: the
-``dataworks`` extra only for categories with an extension point (the regular-only functions never ship the
-DataWorks SDK), ``redis`` for all unless ``--no-redis``. Each distinct set is installed once into a cache
-and hard-linked (or copied) into the functions that need it: two pip runs, not thirteen.
+the ``dwevents`` package without the tools that never run in FC (``local``, ``deploy``, ``cli`` and
+``__main__``), and its dependencies (dwevents/deploy/deps.py), installed flat at the top so FC's ``/code`` on
+``sys.path`` finds them: nothing in the tree is there by accident. Each distinct dependency set is installed
+once and hard-linked (or copied) into the functions that need it.
 
-Bytecode. A ``.pyc`` is only valid for the interpreter version that wrote it (magic number and the
-``cpython-3XY`` file tag), and FC cannot be relied on to write ``__pycache__`` under ``/code``, so
-uncompiled code is recompiled on every cold start (~3.3 s for the DataWorks SDK import vs ~0.6 s compiled,
-reference/sdk-wire.md). The build therefore compiles with an interpreter of the *runtime's* version
-(``--target-python``, else ``python3.X`` on PATH, pyenv's ``versions/3.X.*``, or ``uv python find``),
-and never with a different host version: such files would be ignored by the runtime and only add bytes.
-When no matching interpreter is found the build says so and ships sources only (it still works, but
-slower to start). ``--invalidation-mode unchecked-hash``: ``s deploy`` zips the tree and zip keeps
-timestamps at 2-second DOS resolution in local time, so timestamp-checked ``.pyc`` files would be judged
-stale after unpacking; unchecked-hash ones are used as they are (the tree is never edited in place, it
-is rebuilt), and cost no source hashing at import either.
+Configuration is checked before anything is uploaded: for every function the build loads the config file
+and the rules file exactly as the function will at cold start — the files copied into its tree, the
+environment s.yaml gives it, ``/code/`` meaning the function's directory — and fails with the error
+(dwevents/deploy/configcheck.py). A typo in a rules file thus stops ``s deploy`` instead of leaving every
+extension point to the fail-mode verdict.
 """
 
 from __future__ import annotations
 
-import glob
-import hashlib
 import json
 import logging
 import os
-import re
 import shutil
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dwevents.deploy.configcheck import check_function
+from dwevents.deploy.deps import (
+    COMPLETE,
+    BuildError,
+    byte_compile,
+    find_interpreter,
+    function_requirements,
+    install_dependencies,
+    link_or_copy,
+    project_requirements,
+)
+from dwevents.errors import DwEventsError
+
+__all__ = [
+    "BUILD_INFO",
+    "BuildError",
+    "BuildResult",
+    "FunctionBuild",
+    "assemble",
+    "build",
+    "copy_config",
+    "find_interpreter",
+    "main",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +65,9 @@ CONFIG_DIR = "config"
 #: Files of ``config/`` that document the directory and are not shipped.
 CONFIG_DOCS = frozenset({"README.md"})
 DEFAULT_PYTHON_VERSION = "3.12"
-BASE_PLATFORM = "manylinux2014_x86_64"
-#: glibc of the Debian each FC Python runtime runs on (3.12: Debian 11; 3.10/3.9: Debian 10; 3.6: Debian 9).
-RUNTIME_GLIBC = {"3.12": "2_31", "3.10": "2_28", "3.9": "2_28", "3.6": "2_24"}
-#: dwevents subpackages that never run inside a function.
-EXCLUDED_SUBPACKAGES = frozenset({"deploy"})
-_COMPLETE = ".complete.json"
+#: dwevents subpackages and modules that never run inside a function (the tools: issue 9's layering).
+EXCLUDED_SUBPACKAGES = frozenset({"deploy", "local", "cli", "__main__.py"})
 _JUNK = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store")
-
-
-class BuildError(RuntimeError):
-    """The artifact could not be built; the message says which step and why."""
 
 
 @dataclass
@@ -125,8 +128,10 @@ def copy_config(config_dir: Path | None, dest: Path) -> list[str]:
 
     target = dest / CONFIG_DIR
     if target.exists():
-        raise BuildError(f"{dest.name}: the function has its own {CONFIG_DIR}/, which the project's "
-                         f"{config_dir} would overwrite; move those files into {config_dir}")
+        raise BuildError(
+            f"{dest.name}: the function has its own {CONFIG_DIR}/, which the project's "
+            f"{config_dir} would overwrite; move those files into {config_dir}"
+        )
     shutil.copytree(config_dir, target, ignore=ignore)
     files = sorted(str(path.relative_to(dest).as_posix()) for path in target.rglob("*") if path.is_file())
     if not files:
@@ -134,9 +139,17 @@ def copy_config(config_dir: Path | None, dest: Path) -> list[str]:
     return files
 
 
-def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path, interpreter: str | None,
-             python_version: str, extension: bool, requirements: Sequence[str],
-             config_dir: Path | None = None) -> None:
+def assemble(
+    category: str,
+    function_dir: Path,
+    dest: Path,
+    deps_dir: Path,
+    interpreter: str | None,
+    python_version: str,
+    extension: bool,
+    requirements: Sequence[str],
+    config_dir: Path | None = None,
+) -> None:
     """One function's tree: its own files, the shared config, dwevents, then the (compiled) dependencies."""
     import dwevents
 
@@ -147,29 +160,35 @@ def assemble(category: str, function_dir: Path, dest: Path, deps_dir: Path, inte
     config_files = copy_config(config_dir, dest)
     shutil.copytree(package_root, dest / "dwevents", ignore=_package_ignore(package_root))
     for entry in deps_dir.iterdir():
-        if entry.name == _COMPLETE:
+        if entry.name == COMPLETE:
             continue
         target = dest / entry.name
         if target.exists():
             raise BuildError(f"{category}: dependency {entry.name} collides with a file of the function")
         if entry.is_dir():
-            shutil.copytree(entry, target, copy_function=_link_or_copy, symlinks=True)
+            shutil.copytree(entry, target, copy_function=link_or_copy, symlinks=True)
         else:
-            _link_or_copy(str(entry), str(target))
+            link_or_copy(str(entry), str(target))
     if interpreter:
         byte_compile(interpreter, [*own, dest / "dwevents"])
-    deps_info = json.loads((deps_dir / _COMPLETE).read_text())
-    (dest / BUILD_INFO).write_text(json.dumps({
-        "category": category,
-        "kind": "extension" if extension else "regular",
-        "python": python_version,
-        "platforms": deps_info["platforms"],
-        "requirements": list(requirements),
-        "distributions": deps_info["distributions"],
-        "config": config_files,
-        "bytecode": _bytecode_label(python_version, interpreter, deps_info["bytecode"]),
-        "dwevents": getattr(dwevents, "__version__", "?"),
-    }, indent=2) + "\n")
+    deps_info = json.loads((deps_dir / COMPLETE).read_text())
+    (dest / BUILD_INFO).write_text(
+        json.dumps(
+            {
+                "category": category,
+                "kind": "extension" if extension else "regular",
+                "python": python_version,
+                "platforms": deps_info["platforms"],
+                "requirements": list(requirements),
+                "distributions": deps_info["distributions"],
+                "config": config_files,
+                "bytecode": _bytecode_label(python_version, interpreter, deps_info["bytecode"]),
+                "dwevents": getattr(dwevents, "__version__", "?"),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def _bytecode_label(python_version: str, interpreter: str | None, deps_bytecode: str) -> str:
@@ -178,14 +197,26 @@ def _bytecode_label(python_version: str, interpreter: str | None, deps_bytecode:
     return "none" if deps_bytecode == "none" else f"{deps_bytecode} (cached dependencies only)"
 
 
-def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
-          functions_dir: Path | None = None, only: Sequence[str] = (), python_version: str | None = None,
-          offline_wheels: Path | None = None, target_python: str | None = None, redis: bool = True,
-          compile_bytecode: bool = True, cache_dir: Path | None = None, refresh: bool = False,
-          config_dir: Path | None = None) -> BuildResult:
+def build(
+    *,
+    syaml_path: Path | None = Path("s.yaml"),
+    out: Path | None = None,
+    functions_dir: Path | None = None,
+    only: Sequence[str] = (),
+    python_version: str | None = None,
+    offline_wheels: Path | None = None,
+    target_python: str | None = None,
+    redis: bool = True,
+    compile_bytecode: bool = True,
+    cache_dir: Path | None = None,
+    refresh: bool = False,
+    config_dir: Path | None = None,
+    check_config: bool = True,
+) -> BuildResult:
     """Build the code directory of every function (or of ``only``); see the module docstring.
 
-    ``config_dir`` defaults to ``config/`` beside s.yaml (copied into every function when it exists)."""
+    ``config_dir`` defaults to ``config/`` beside s.yaml (copied into every function when it exists);
+    ``check_config`` loads each function's config and rules as it will (ConfigError when broken)."""
     from dwevents.catalogue import CATEGORIES, specs_for_category
 
     started = time.monotonic()
@@ -196,6 +227,7 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
     config_dir = (config_dir or root / CONFIG_DIR).resolve()
 
     runtimes: dict[str, str] = {}
+    environments: dict[str, dict[str, str]] = {}
     elsewhere: list[str] = []
     if syaml_path is not None:
         from dwevents.deploy.syaml import load_syaml
@@ -206,13 +238,17 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
             if version is None:
                 raise BuildError(f"{decl.resource}: runtime {decl.runtime!r} is not a Python runtime")
             runtimes[decl.category] = version
+            environments[decl.category] = dict(decl.environment)
             if decl.code and decl.code_path(root) != out / decl.category:
                 elsewhere.append(decl.resource)
         if elsewhere:
             logger.warning("s.yaml deploys %s from elsewhere than %s/<Category>", ", ".join(elsewhere), out)
     else:
-        runtimes = {path.name: DEFAULT_PYTHON_VERSION for path in sorted(functions_dir.iterdir())
-                    if (path / "index.py").is_file()}
+        runtimes = {
+            path.name: DEFAULT_PYTHON_VERSION
+            for path in sorted(functions_dir.iterdir())
+            if (path / "index.py").is_file()
+        }
     categories = list(only) or list(runtimes)
     unknown = [c for c in categories if c not in runtimes]
     if unknown:
@@ -228,8 +264,12 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
         if version not in interpreters:
             interpreters[version] = find_interpreter(version, target_python) if compile_bytecode else None
             if compile_bytecode and interpreters[version] is None:
-                logger.warning("no Python %s on this host: shipping sources only (slower cold starts); "
-                               "pass --target-python or install python%s", version, version)
+                logger.warning(
+                    "no Python %s on this host: shipping sources only (slower cold starts); "
+                    "pass --target-python or install python%s",
+                    version,
+                    version,
+                )
         interpreter = interpreters[version]
         if category not in CATEGORIES:
             raise BuildError(f"{category} is not a catalogue category")
@@ -238,18 +278,36 @@ def build(*, syaml_path: Path | None = Path("s.yaml"), out: Path | None = None,
         requirements = function_requirements(groups, extras)
         key = (version, tuple(requirements))
         if key not in deps:
-            deps[key] = install_dependencies(requirements, version, cache_dir, offline_wheels=offline_wheels,
-                                             interpreter=interpreter, refresh=refresh)
+            deps[key] = install_dependencies(
+                requirements,
+                version,
+                cache_dir,
+                offline_wheels=offline_wheels,
+                interpreter=interpreter,
+                refresh=refresh,
+            )
         function_dir = functions_dir / category
         if not (function_dir / "index.py").is_file():
             raise BuildError(f"{function_dir}/index.py is missing")
         dest = out / category
-        assemble(category, function_dir, dest, deps[key], interpreter, version, extension, requirements,
-                 config_dir)
+        assemble(
+            category, function_dir, dest, deps[key], interpreter, version, extension, requirements, config_dir
+        )
+        if check_config:
+            checked = check_function(environments.get(category, {}), dest, extension=extension, name=category)
+            logger.info("%s: config %s, rules %s", category, checked.config, checked.rules or "(none)")
         size, files = _tree_size(dest)
-        result.functions.append(FunctionBuild(
-            category=category, path=dest, extension=extension, python_version=version, size_bytes=size,
-            files=files, bytecode=json.loads((dest / BUILD_INFO).read_text())["bytecode"]))
+        result.functions.append(
+            FunctionBuild(
+                category=category,
+                path=dest,
+                extension=extension,
+                python_version=version,
+                size_bytes=size,
+                files=files,
+                bytecode=json.loads((dest / BUILD_INFO).read_text())["bytecode"],
+            )
+        )
     result.seconds = time.monotonic() - started
     return result
 
@@ -258,25 +316,38 @@ def summary(result: BuildResult) -> str:
     lines = [f"{'function':24} {'kind':10} {'python':7} {'files':>6} {'size':>9}  bytecode"]
     for item in result.functions:
         kind = "extension" if item.extension else "regular"
-        lines.append(f"{item.category:24} {kind:10} {item.python_version:7} {item.files:6d} "
-                     f"{item.size_bytes / 1e6:7.1f} MB  {item.bytecode}")
+        lines.append(
+            f"{item.category:24} {kind:10} {item.python_version:7} {item.files:6d} "
+            f"{item.size_bytes / 1e6:7.1f} MB  {item.bytecode}"
+        )
     total = sum(item.size_bytes for item in result.functions)
-    lines.append(f"{len(result.functions)} functions in {result.out} ({total / 1e6:.0f} MB uploaded in all, "
-                 f"hard-linked on disk) in {result.seconds:.1f} s")
+    lines.append(
+        f"{len(result.functions)} functions in {result.out} ({total / 1e6:.0f} MB uploaded in all, "
+        f"hard-linked on disk) in {result.seconds:.1f} s"
+    )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m dwevents.deploy.build",
-                                     description="Build every function's FC code directory (no Docker).")
-    parser.add_argument("--syaml", type=Path, default=Path("s.yaml"),
-                        help="project file: functions, runtimes, code paths (default s.yaml)")
+    parser = argparse.ArgumentParser(
+        prog="python -m dwevents.deploy.build",
+        description="Build every function's FC code directory (no Docker).",
+    )
+    parser.add_argument(
+        "--syaml",
+        type=Path,
+        default=Path("s.yaml"),
+        help="project file: functions, runtimes, code paths (default s.yaml)",
+    )
     parser.add_argument("--out", type=Path, help="output root (default .s/build beside s.yaml)")
     parser.add_argument("--functions-dir", type=Path, help="default functions/ beside s.yaml")
-    parser.add_argument("--config-dir", type=Path,
-                        help="copied into every function as config/ (default: config/ beside s.yaml)")
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        help="copied into every function as config/ (default: config/ beside s.yaml)",
+    )
     parser.add_argument("--only", default="", help="comma-separated categories (default: all)")
     parser.add_argument("--python-version", help="override the runtimes' version, e.g. 3.10")
     parser.add_argument("--offline-wheels", type=Path, help="install only from this wheel directory")
@@ -288,12 +359,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="build: %(message)s")
     try:
-        result = build(syaml_path=args.syaml, out=args.out, functions_dir=args.functions_dir,
-                       only=[c for c in args.only.split(",") if c], python_version=args.python_version,
-                       offline_wheels=args.offline_wheels, target_python=args.target_python,
-                       redis=not args.no_redis, compile_bytecode=not args.no_compile,
-                       cache_dir=args.cache_dir, refresh=args.refresh, config_dir=args.config_dir)
-    except BuildError as exc:
+        result = build(
+            syaml_path=args.syaml,
+            out=args.out,
+            functions_dir=args.functions_dir,
+            only=[c for c in args.only.split(",") if c],
+            python_version=args.python_version,
+            offline_wheels=args.offline_wheels,
+            target_python=args.target_python,
+            redis=not args.no_redis,
+            compile_bytecode=not args.no_compile,
+            cache_dir=args.cache_dir,
+            refresh=args.refresh,
+            config_dir=args.config_dir,
+        )
+    except DwEventsError as exc:  # BuildError, and a ConfigError from s.yaml or a function's config/rules
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     print(summary(result))

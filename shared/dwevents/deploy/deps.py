@@ -95,8 +95,13 @@ def function_requirements(groups: dict[str | None, list[str]], extras: Sequence[
 
 def _version_of(executable: str) -> str | None:
     try:
-        done = subprocess.run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -125,8 +130,13 @@ def find_interpreter(version: str, explicit: str | None = None) -> str | None:
     uv = shutil.which("uv")
     if uv:
         try:
-            done = subprocess.run([uv, "python", "find", "--no-python-downloads", version],
-                                  capture_output=True, text=True, timeout=30, check=False)
+            done = subprocess.run(
+                [uv, "python", "find", "--no-python-downloads", version],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
             if done.returncode == 0 and done.stdout.strip():
                 candidates.append(done.stdout.strip())
         except (OSError, subprocess.SubprocessError):
@@ -141,8 +151,17 @@ def byte_compile(interpreter: str, paths: Sequence[Path]) -> None:
     """Compile ``paths`` (files or trees) with ``interpreter``: unchecked-hash .pyc, optimisation level 0."""
     if not paths:
         return
-    command = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-               *map(str, paths)]
+    command = [
+        interpreter,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        *map(str, paths),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         # A dependency may carry files that are not valid Python for this version (templates, tests):
@@ -159,7 +178,7 @@ def platforms_for(python_version: str) -> list[str]:
     return [BASE_PLATFORM, f"manylinux_{glibc}_x86_64"]
 
 
-def _link_or_copy(src: str, dst: str) -> str:
+def link_or_copy(src: str, dst: str) -> str:
     try:
         os.link(src, dst)
     except OSError:
@@ -167,13 +186,26 @@ def _link_or_copy(src: str, dst: str) -> str:
     return dst
 
 
-def install_dependencies(requirements: Sequence[str], python_version: str, cache_dir: Path, *,
-                         offline_wheels: Path | None = None, interpreter: str | None = None,
-                         refresh: bool = False) -> Path:
+def install_dependencies(
+    requirements: Sequence[str],
+    python_version: str,
+    cache_dir: Path,
+    *,
+    offline_wheels: Path | None = None,
+    interpreter: str | None = None,
+    refresh: bool = False,
+) -> Path:
     """Install one dependency set for the target once (cached by its inputs); returns its directory."""
     platforms = platforms_for(python_version)
-    key_source = json.dumps({"requirements": list(requirements), "python": python_version,
-                             "platforms": platforms, "offline": str(offline_wheels or "")}, sort_keys=True)
+    key_source = json.dumps(
+        {
+            "requirements": list(requirements),
+            "python": python_version,
+            "platforms": platforms,
+            "offline": str(offline_wheels or ""),
+        },
+        sort_keys=True,
+    )
     key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
     target = cache_dir / f"py{python_version}-{key}"
     marker = target / COMPLETE
@@ -188,34 +220,57 @@ def install_dependencies(requirements: Sequence[str], python_version: str, cache
     staging = cache_dir / f"{target.name}.tmp{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    command = [sys.executable, "-m", "pip", "install", "--target", str(staging), "--no-compile",
-               "--no-warn-conflicts", "--disable-pip-version-check", "--quiet", "--only-binary=:all:",
-               "--implementation", "cp", "--python-version", python_version]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--target",
+        str(staging),
+        "--no-compile",
+        "--no-warn-conflicts",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        python_version,
+    ]
     for platform in platforms:
         command += ["--platform", platform]
     if offline_wheels is not None:
         command += ["--no-index", "--find-links", str(offline_wheels)]
     command += list(requirements)
-    logger.info("installing for Python %s (%s): %s", python_version, ", ".join(platforms),
-                " ".join(requirements))
+    logger.info(
+        "installing for Python %s (%s): %s", python_version, ", ".join(platforms), " ".join(requirements)
+    )
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         lines = [line for line in done.stderr.splitlines() if not line.startswith("WARNING: Loc")]
         tail = "\n".join(lines[-15:])
-        raise BuildError(f"pip could not install {' '.join(requirements)} for Python {python_version}:\n"
-                         f"{tail}")
+        raise BuildError(
+            f"pip could not install {' '.join(requirements)} for Python {python_version}:\n{tail}"
+        )
     shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts with this host's shebang
     bytecode = "none"
     if interpreter:
         byte_compile(interpreter, [staging])
         bytecode = f"cpython-{python_version.replace('.', '')} unchecked-hash"
     distributions = sorted(path.name[: -len(".dist-info")] for path in staging.glob("*.dist-info"))
-    (staging / COMPLETE).write_text(json.dumps({"requirements": list(requirements), "python": python_version,
-                                                 "platforms": platforms, "distributions": distributions,
-                                                 "bytecode": bytecode}, indent=2))
+    (staging / COMPLETE).write_text(
+        json.dumps(
+            {
+                "requirements": list(requirements),
+                "python": python_version,
+                "platforms": platforms,
+                "distributions": distributions,
+                "bytecode": bytecode,
+            },
+            indent=2,
+        )
+    )
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target
-
-

@@ -1,5 +1,6 @@
-"""The EventBridge calls the deploy tools make, through the official SDK (``alibabacloud_eventbridge20200401``,
-RPC, ACS3-signed; imported when a client is built, never at module import), and carrying out a plan.
+"""The EventBridge calls the deploy tools make, through the official SDK
+(``alibabacloud_eventbridge20200401``, RPC, ACS3-signed; imported when a client is built, never at module
+import), and carrying out a plan.
 
 Every failure is a :class:`dwevents.errors.CloudApiError` naming the call, the cloud's code, the HTTP status
 and the request id. API pages: https://help.aliyun.com/zh/eventbridge/developer-reference/ (CreateRule,
@@ -37,14 +38,21 @@ class BusApi(Protocol):
 class SdkBusApi:
     """:class:`BusApi` (and the doctor's read-only calls) over the official EventBridge SDK."""
 
-    def __init__(self, *, region: str, endpoint: str | None = None, protocol: str = "https",
-                 credentials: Credentials | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        region: str,
+        endpoint: str | None = None,
+        protocol: str = "https",
+        credentials: Credentials | None = None,
+    ) -> None:
         from alibabacloud_eventbridge20200401 import models
         from alibabacloud_eventbridge20200401.client import Client
 
         self._m = models
-        self._client = Client(openapi_config(region=region, endpoint=endpoint, protocol=protocol,
-                                             credentials=credentials))
+        self._client = Client(
+            openapi_config(region=region, endpoint=endpoint, protocol=protocol, credentials=credentials)
+        )
 
     def _call(self, action: str, method: str, request: Any) -> Any:
         return call_sdk("EventBridge", action, lambda: getattr(self._client, method)(request)).body
@@ -55,8 +63,13 @@ class SdkBusApi:
         token: str | None = None
         seen: set[str] = set()
         while True:
-            body = self._call("ListRules", "list_rules", self._m.ListRulesRequest(
-                event_bus_name=bus, rule_name_prefix=prefix, limit=50, next_token=token))
+            body = self._call(
+                "ListRules",
+                "list_rules",
+                self._m.ListRulesRequest(
+                    event_bus_name=bus, rule_name_prefix=prefix, limit=50, next_token=token
+                ),
+            )
             data = body.data
             names.extend(r.rule_name for r in (data.rules or []) if data and r.rule_name)
             token = data.next_token if data else None
@@ -66,23 +79,32 @@ class SdkBusApi:
 
     def get_rule(self, bus: str, name: str) -> RemoteRule | None:
         try:
-            body = self._call("GetRule", "get_rule", self._m.GetRuleRequest(event_bus_name=bus, rule_name=name))
+            body = self._call(
+                "GetRule", "get_rule", self._m.GetRuleRequest(event_bus_name=bus, rule_name=name)
+            )
         except CloudApiError as exc:
             if exc.code == "EventRuleNotExisted":
                 return None
             raise
         data = body.data.to_map() if body.data else {}
-        return RemoteRule(str(data.get("RuleName") or name), str(data.get("Description") or ""),
-                          str(data.get("FilterPattern") or ""), str(data.get("Status") or ""),
-                          tuple(Target.from_api(t) for t in data.get("Targets") or []))
+        return RemoteRule(
+            str(data.get("RuleName") or name),
+            str(data.get("Description") or ""),
+            str(data.get("FilterPattern") or ""),
+            str(data.get("Status") or ""),
+            tuple(Target.from_api(t) for t in data.get("Targets") or []),
+        )
 
     def list_targets(self, bus: str, name: str) -> list[Target]:
         """Every target of a rule as ListTargets reports it (paged)."""
         targets: list[Target] = []
         token: str | None = None
         while True:
-            body = self._call("ListTargets", "list_targets", self._m.ListTargetsRequest(
-                event_bus_name=bus, rule_name=name, limit=50, next_token=token))
+            body = self._call(
+                "ListTargets",
+                "list_targets",
+                self._m.ListTargetsRequest(event_bus_name=bus, rule_name=name, limit=50, next_token=token),
+            )
             data = body.data.to_map() if body.data else {}
             targets.extend(Target.from_api(t) for t in data.get("Targets") or [])
             token = data.get("NextToken") or None
@@ -91,27 +113,52 @@ class SdkBusApi:
 
     def create_rule(self, bus: str, rule: RuleSpec) -> None:
         target = self._m.CreateRuleRequestEventTargets().from_map(rule.target.to_api())
-        self._call("CreateRule", "create_rule", self._m.CreateRuleRequest(
-            event_bus_name=bus, rule_name=rule.name, description=rule.description,
-            filter_pattern=rule.filter_pattern, status=rule.status, event_targets=[target]))
+        self._call(
+            "CreateRule",
+            "create_rule",
+            self._m.CreateRuleRequest(
+                event_bus_name=bus,
+                rule_name=rule.name,
+                description=rule.description,
+                filter_pattern=rule.filter_pattern,
+                status=rule.status,
+                event_targets=[target],
+            ),
+        )
 
     def update_rule(self, bus: str, rule: RuleSpec) -> None:
-        self._call("UpdateRule", "update_rule", self._m.UpdateRuleRequest(
-            event_bus_name=bus, rule_name=rule.name, description=rule.description,
-            filter_pattern=rule.filter_pattern))
+        self._call(
+            "UpdateRule",
+            "update_rule",
+            self._m.UpdateRuleRequest(
+                event_bus_name=bus,
+                rule_name=rule.name,
+                description=rule.description,
+                filter_pattern=rule.filter_pattern,
+            ),
+        )
 
     def enable_rule(self, bus: str, name: str) -> None:
         self._call("EnableRule", "enable_rule", self._m.EnableRuleRequest(event_bus_name=bus, rule_name=name))
 
     def put_targets(self, bus: str, name: str, targets: Sequence[Target]) -> None:
-        body = self._call("PutTargets", "put_targets", self._m.PutTargetsRequest(
-            event_bus_name=bus, rule_name=name,
-            targets=[self._m.PutTargetsRequestTargets().from_map(t.to_api()) for t in targets]))
+        body = self._call(
+            "PutTargets",
+            "put_targets",
+            self._m.PutTargetsRequest(
+                event_bus_name=bus,
+                rule_name=name,
+                targets=[self._m.PutTargetsRequestTargets().from_map(t.to_api()) for t in targets],
+            ),
+        )
         _raise_entry_errors("PutTargets", name, body)
 
     def delete_targets(self, bus: str, name: str, target_ids: Sequence[str]) -> None:
-        body = self._call("DeleteTargets", "delete_targets", self._m.DeleteTargetsRequest(
-            event_bus_name=bus, rule_name=name, target_ids=list(target_ids)))
+        body = self._call(
+            "DeleteTargets",
+            "delete_targets",
+            self._m.DeleteTargetsRequest(event_bus_name=bus, rule_name=name, target_ids=list(target_ids)),
+        )
         _raise_entry_errors("DeleteTargets", name, body)
 
     def delete_rule(self, bus: str, name: str) -> None:
@@ -129,20 +176,40 @@ class SdkBusApi:
         return dict(body.data.to_map()) if body.data else {}
 
     def service_linked_role_exists(self, role: str) -> bool:
-        body = self._call("CheckServiceLinkedRoleForProduct", "check_service_linked_role_for_product",
-                          self._m.CheckServiceLinkedRoleForProductRequest(product_name=role))
+        body = self._call(
+            "CheckServiceLinkedRoleForProduct",
+            "check_service_linked_role_for_product",
+            self._m.CheckServiceLinkedRoleForProductRequest(product_name=role),
+        )
         return bool(body.data and body.data.check_pass)
 
-    def traced_events(self, bus: str, start_ms: int, end_ms: int, *, source: str | None = None,
-                      limit: int = 100, max_events: int = 1000) -> list[dict[str, Any]]:
+    def traced_events(
+        self,
+        bus: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        source: str | None = None,
+        limit: int = 100,
+        max_events: int = 1000,
+    ) -> list[dict[str, Any]]:
         """QueryTracedEvents pages (``Data.Events``), oldest first, at most ``max_events``."""
         events: list[dict[str, Any]] = []
         token: str | None = None
         seen: set[str] = set()
         while len(events) < max_events:
-            body = self._call("QueryTracedEvents", "query_traced_events", self._m.QueryTracedEventsRequest(
-                event_bus_name=bus, start_time=start_ms, end_time=end_ms, event_source=source,
-                limit=limit, next_token=token))
+            body = self._call(
+                "QueryTracedEvents",
+                "query_traced_events",
+                self._m.QueryTracedEventsRequest(
+                    event_bus_name=bus,
+                    start_time=start_ms,
+                    end_time=end_ms,
+                    event_source=source,
+                    limit=limit,
+                    next_token=token,
+                ),
+            )
             data = body.data.to_map() if body.data else {}
             events.extend(data.get("Events") or [])
             token = data.get("NextToken") or None
@@ -153,8 +220,11 @@ class SdkBusApi:
 
     def event_traces(self, bus: str, event_id: str) -> list[dict[str, Any]]:
         """QueryEventTraces ``Data``: PutEvent / FilterEvent / PushEvent rows of one event."""
-        body = self._call("QueryEventTraces", "query_event_traces", self._m.QueryEventTracesRequest(
-            event_bus_name=bus, event_id=event_id))
+        body = self._call(
+            "QueryEventTraces",
+            "query_event_traces",
+            self._m.QueryEventTracesRequest(event_bus_name=bus, event_id=event_id),
+        )
         return [row.to_map() for row in body.data or []]
 
 
@@ -163,8 +233,9 @@ def _raise_entry_errors(action: str, rule: str, body: Any) -> None:
     entries = getattr(data, "error_entries", None) or []
     if getattr(data, "error_entries_count", 0) or entries:
         detail = ", ".join(f"{e.entry_id}: {e.error_code} {e.error_message}" for e in entries)
-        raise CloudApiError(f"EventBridge {action} on {rule} partly failed: {detail}", action=action,
-                            code="ErrorEntries")
+        raise CloudApiError(
+            f"EventBridge {action} on {rule} partly failed: {detail}", action=action, code="ErrorEntries"
+        )
 
 
 def read_rules(api: BusApi, bus: str, prefix: str = PREFIX) -> dict[str, RemoteRule]:

@@ -46,7 +46,6 @@ def parse_pattern(raw: Any, where: str) -> dict[str, Any]:
     return pattern
 
 
-
 def category_is_tenant_level(category: str) -> bool | None:
     """True when every catalogue event of ``category`` is tenant-level (published to the default bus),
     False when any is workspace-level (custom bus only), None when the category is unknown."""
@@ -136,10 +135,15 @@ def check(syaml: SYaml) -> list[str]:
         seen.add(decl.category)
         reference = f"vars.{PATTERNS_VAR}.{decl.category}"
         if decl.default_bus_trigger:
-            where = ("tenant-level: the bus tool puts its default-bus rule (vars.tenantBus)" if decl.tenant_level
-                     else "workspace-level events never reach the default bus")
-            problems.append(f"{decl.resource}: drop fc3 eventbridge trigger {decl.trigger_name!r} "
-                            f"(eventSourceType {DEFAULT_SOURCE_TYPE}): {where}; its rules come from {reference}")
+            where = (
+                "tenant-level: the bus tool puts its default-bus rule (vars.tenantBus)"
+                if decl.tenant_level
+                else "workspace-level events never reach the default bus"
+            )
+            problems.append(
+                f"{decl.resource}: drop fc3 eventbridge trigger {decl.trigger_name!r} "
+                f"(eventSourceType {DEFAULT_SOURCE_TYPE}): {where}; its rules come from {reference}"
+            )
         if not decl.pattern:
             problems.append(f"{decl.resource}: no pattern ({reference})")
             continue
@@ -192,26 +196,37 @@ def sync_text(text: str) -> tuple[str, list[str]]:
     members = [i for i in range(vars_at + 1, vars_end) if _is_content(lines[i])]
     member_indent = min((_indent(lines[i]) for i in members), default=2)
     wanted = expected_patterns()
-    head = next((i for i in members if _indent(lines[i]) == member_indent
-                 and re.match(rf"^ *{PATTERNS_VAR}:\s*(#.*)?$", lines[i])), None)
+    head = next(
+        (
+            i
+            for i in members
+            if _indent(lines[i]) == member_indent and re.match(rf"^ *{PATTERNS_VAR}:\s*(#.*)?$", lines[i])
+        ),
+        None,
+    )
     newline = "\r\n" if "\r\n" in text else "\n"
-    if head is None and any(re.match(rf"^ *{PATTERNS_VAR}:", lines[i]) for i in members
-                            if _indent(lines[i]) == member_indent):
+    if head is None and any(
+        re.match(rf"^ *{PATTERNS_VAR}:", lines[i]) for i in members if _indent(lines[i]) == member_indent
+    ):
         raise SYamlError(f"vars.{PATTERNS_VAR} must be a block mapping, one `<Category>: '<JSON>'` a line")
     if head is None:
         last = max((i for i in members), default=vars_at)
-        while last + 1 < vars_end and lines[last + 1].strip().startswith("#") \
-                and _indent(lines[last + 1]) >= member_indent:
+        while (
+            last + 1 < vars_end
+            and lines[last + 1].strip().startswith("#")
+            and _indent(lines[last + 1]) >= member_indent
+        ):
             last += 1  # comments indented like the vars belong to them (they may introduce the block)
         block = [f"{' ' * member_indent}{PATTERNS_VAR}:{newline}"]
         block += [f"{' ' * member_indent * 2}{c}: {_yaml_quote(v)}{newline}" for c, v in wanted.items()]
         if not lines[last].endswith(("\n", "\r")):
             lines[last] += newline
-        lines[last + 1:last + 1] = block
+        lines[last + 1 : last + 1] = block
         return "".join(lines), list(wanted)
     block_end = head + 1
-    while block_end < vars_end and (not lines[block_end].strip()
-                                    or _indent(lines[block_end]) > member_indent):
+    while block_end < vars_end and (
+        not lines[block_end].strip() or _indent(lines[block_end]) > member_indent
+    ):
         block_end += 1
     while block_end > head + 1 and not _is_content(lines[block_end - 1]):
         block_end -= 1  # trailing blank and comment lines belong to what follows
@@ -224,8 +239,10 @@ def sync_text(text: str) -> tuple[str, list[str]]:
     for i in entries:
         match = _KEY_LINE.match(lines[i].rstrip("\r\n"))
         if _indent(lines[i]) != entry_indent or match is None:
-            raise SYamlError(f"line {i + 1}: vars.{PATTERNS_VAR} entries must be one line each "
-                             f"(`<Category>: '<JSON>'`); rewrite the block by hand or delete it and sync")
+            raise SYamlError(
+                f"line {i + 1}: vars.{PATTERNS_VAR} entries must be one line each "
+                f"(`<Category>: '<JSON>'`); rewrite the block by hand or delete it and sync"
+            )
         category, rest = match.group("key"), match.group("rest")
         last_entry = i
         if category not in wanted or category in seen:
@@ -234,18 +251,17 @@ def sync_text(text: str) -> tuple[str, list[str]]:
             continue
         seen.add(category)
         if _scalar(rest) != wanted[category]:
-            ending = lines[i][len(lines[i].rstrip("\r\n")):] or newline
+            ending = lines[i][len(lines[i].rstrip("\r\n")) :] or newline
             lines[i] = f"{' ' * entry_indent}{category}: {_yaml_quote(wanted[category])}{ending}"
             changed.append(category)
     missing = [c for c in wanted if c not in seen]
     if missing:
         if not lines[last_entry].endswith(("\n", "\r")):
             lines[last_entry] += newline
-        lines[last_entry + 1:last_entry + 1] = [
-            f"{' ' * entry_indent}{c}: {_yaml_quote(wanted[c])}{newline}" for c in missing]
+        lines[last_entry + 1 : last_entry + 1] = [
+            f"{' ' * entry_indent}{c}: {_yaml_quote(wanted[c])}{newline}" for c in missing
+        ]
         changed.extend(missing)
     for i in sorted(remove, reverse=True):
         del lines[i]
     return "".join(lines), changed
-
-

@@ -61,9 +61,11 @@ class Plan:
 
     def render(self) -> str:
         conflicts = f", {len(self.conflicts)} conflict(s)" if self.conflicts else ""
-        lines = [f"EventBridge bus '{self.bus}': {self.count(Kind.CREATE)} to create, "
-                 f"{self.count(Kind.UPDATE)} to update, {self.count(Kind.DELETE)} to delete, "
-                 f"{len(self.unchanged)} unchanged{conflicts}"]
+        lines = [
+            f"EventBridge bus '{self.bus}': {self.count(Kind.CREATE)} to create, "
+            f"{self.count(Kind.UPDATE)} to update, {self.count(Kind.DELETE)} to delete, "
+            f"{len(self.unchanged)} unchanged{conflicts}"
+        ]
         for change in self.changes:
             detail = f" ({'; '.join(change.reasons)})" if change.reasons else ""
             creates = change.desired is not None and change.kind is Kind.CREATE
@@ -99,8 +101,14 @@ def target_differences(desired: Target, actual: Target | None) -> list[str]:
     are not held against it)."""
     if actual is None:
         return [f"target {desired.id} missing"]
-    reasons = [name for name, want, have in (("Type", desired.type, actual.type),
-                                             ("Endpoint", desired.endpoint, actual.endpoint)) if want != have]
+    reasons = [
+        name
+        for name, want, have in (
+            ("Type", desired.type, actual.type),
+            ("Endpoint", desired.endpoint, actual.endpoint),
+        )
+        if want != have
+    ]
     if actual.push_retry_strategy and desired.push_retry_strategy != actual.push_retry_strategy:
         reasons.append("PushRetryStrategy")
     if desired.dead_letter_arn != actual.dead_letter_arn:
@@ -113,9 +121,15 @@ def target_differences(desired: Target, actual: Target | None) -> list[str]:
     return reasons
 
 
-def make_plan(bus: str, desired: Sequence[RuleSpec], remote: Mapping[str, RemoteRule], *,
-              stack: str = DEFAULT_STACK, skipped: Sequence[tuple[str, str]] = (),
-              prune: bool = True) -> Plan:
+def make_plan(
+    bus: str,
+    desired: Sequence[RuleSpec],
+    remote: Mapping[str, RemoteRule],
+    *,
+    stack: str = DEFAULT_STACK,
+    skipped: Sequence[tuple[str, str]] = (),
+    prune: bool = True,
+) -> Plan:
     """Create what is missing, update what differs, delete managed rules nobody wants (``prune``)."""
     changes: list[Change] = []
     unchanged: list[str] = []
@@ -128,8 +142,13 @@ def make_plan(bus: str, desired: Sequence[RuleSpec], remote: Mapping[str, Remote
             changes.append(Change(Kind.CREATE, rule.name, (f"function {rule.function}",), rule, True, True))
             continue
         if actual.stack is None:
-            changes.append(Change(Kind.CONFLICT, rule.name,
-                                  ("exists without the dwevents marker; left alone, rename or delete it",)))
+            changes.append(
+                Change(
+                    Kind.CONFLICT,
+                    rule.name,
+                    ("exists without the dwevents marker; left alone, rename or delete it",),
+                )
+            )
             continue
         if actual.stack != stack:
             changes.append(Change(Kind.CONFLICT, rule.name, (f"belongs to dwevents stack '{actual.stack}'",)))
@@ -137,20 +156,37 @@ def make_plan(bus: str, desired: Sequence[RuleSpec], remote: Mapping[str, Remote
         rule_diff = rule_differences(rule, actual)
         target_diff = target_differences(rule.target, actual.target(rule.target.id))
         if rule_diff or target_diff:
-            changes.append(Change(Kind.UPDATE, rule.name, tuple(rule_diff + target_diff), rule,
-                                  bool(rule_diff), bool(target_diff)))
+            changes.append(
+                Change(
+                    Kind.UPDATE,
+                    rule.name,
+                    tuple(rule_diff + target_diff),
+                    rule,
+                    bool(rule_diff),
+                    bool(target_diff),
+                )
+            )
         else:
             unchanged.append(rule.name)
     if prune:
         for name, actual in sorted(remote.items()):
             if name not in wanted and actual.managed_by(stack):
-                changes.append(Change(Kind.DELETE, name, ("no function wants it on this bus",),
-                                      delete_target_ids=tuple(t.id for t in actual.targets)))
+                changes.append(
+                    Change(
+                        Kind.DELETE,
+                        name,
+                        ("no function wants it on this bus",),
+                        delete_target_ids=tuple(t.id for t in actual.targets),
+                    )
+                )
     return Plan(bus, tuple(changes), tuple(unchanged), tuple(skipped))
 
 
 def undo_plan(bus: str, remote: Mapping[str, RemoteRule], stack: str = DEFAULT_STACK) -> Plan:
     """Delete exactly the rules ``stack`` manages (prefix + marker + stack) on ``bus``."""
-    changes = tuple(Change(Kind.DELETE, name, ("undo",), delete_target_ids=tuple(t.id for t in rule.targets))
-                    for name, rule in sorted(remote.items()) if rule.managed_by(stack))
+    changes = tuple(
+        Change(Kind.DELETE, name, ("undo",), delete_target_ids=tuple(t.id for t in rule.targets))
+        for name, rule in sorted(remote.items())
+        if rule.managed_by(stack)
+    )
     return Plan(bus, changes)

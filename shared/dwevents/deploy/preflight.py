@@ -33,8 +33,10 @@ def problems(syaml: str, *, region: str | None = None) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dwevents.deploy.preflight",
-                                     description="Refuse an s.yaml deploy that cannot work (s.yaml pre-deploy).")
+    parser = argparse.ArgumentParser(
+        prog="python -m dwevents.deploy.preflight",
+        description="Refuse an s.yaml deploy that cannot work (s.yaml pre-deploy).",
+    )
     parser.add_argument("--syaml", default="s.yaml", help="the Serverless Devs project file (default s.yaml)")
     parser.add_argument("--region", help="the region, when not s.yaml vars.region")
     args = parser.parse_args(argv)

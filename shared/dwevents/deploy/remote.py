@@ -46,9 +46,18 @@ class RemoteResult:
         return json.loads(self.body) if self.body else None
 
 
-def invoke_remote(function_name: str, payload: bytes, *, region: str, qualifier: str = "LATEST",
-                  invocation_type: str = "Sync", endpoint: str | None = None, protocol: str = "https",
-                  credentials: Credentials | None = None, timeout_s: float = 60.0) -> RemoteResult:
+def invoke_remote(
+    function_name: str,
+    payload: bytes,
+    *,
+    region: str,
+    qualifier: str = "LATEST",
+    invocation_type: str = "Sync",
+    endpoint: str | None = None,
+    protocol: str = "https",
+    credentials: Credentials | None = None,
+    timeout_s: float = 60.0,
+) -> RemoteResult:
     """Invoke ``function_name`` once with ``payload`` as the event; no retries (the caller decides).
 
     ``endpoint`` is ``host[:port]`` without a scheme (default ``fcv3.<region>.aliyuncs.com`` from the SDK);
@@ -61,23 +70,37 @@ def invoke_remote(function_name: str, payload: bytes, *, region: str, qualifier:
     from alibabacloud_tea_util.models import RuntimeOptions
 
     timeout_ms = int(timeout_s * 1000)
-    client = Client(openapi_config(region=region, endpoint=endpoint, protocol=protocol,
-                                   credentials=credentials, read_timeout_ms=timeout_ms))
+    client = Client(
+        openapi_config(
+            region=region,
+            endpoint=endpoint,
+            protocol=protocol,
+            credentials=credentials,
+            read_timeout_ms=timeout_ms,
+        )
+    )
     request = fc_models.InvokeFunctionRequest(body=io.BytesIO(payload), qualifier=qualifier)
     headers = fc_models.InvokeFunctionHeaders(x_fc_invocation_type=invocation_type)
     runtime = RuntimeOptions(read_timeout=timeout_ms, connect_timeout=min(timeout_ms, 5000))
-    response = call_sdk("FC", "InvokeFunction",
-                        lambda: client.invoke_function_with_options(function_name, request, headers, runtime),
-                        function_name)
+    response = call_sdk(
+        "FC",
+        "InvokeFunction",
+        lambda: client.invoke_function_with_options(function_name, request, headers, runtime),
+        function_name,
+    )
     response_headers = {str(k).lower(): str(v) for k, v in (response.headers or {}).items()}
     body = _read(response.body)
-    result = RemoteResult(status=int(response.status_code or 0),
-                          request_id=response_headers.get("x-fc-request-id", ""), body=body,
-                          error_type=response_headers.get("x-fc-error-type") or None,
-                          headers=response_headers)
+    result = RemoteResult(
+        status=int(response.status_code or 0),
+        request_id=response_headers.get("x-fc-request-id", ""),
+        body=body,
+        error_type=response_headers.get("x-fc-error-type") or None,
+        headers=response_headers,
+    )
     if result.error_type:
-        logger.info("function %s failed (%s), request id %s", function_name, result.error_type,
-                    result.request_id)
+        logger.info(
+            "function %s failed (%s), request id %s", function_name, result.error_type, result.request_id
+        )
     return result
 
 

@@ -27,7 +27,6 @@ the catalogue, or rewrites ``vars.patterns`` from it.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import re
@@ -51,18 +50,28 @@ from dwevents.deploy.patterns import (
     pattern_json,
     sync_text,
 )
+from dwevents.deploy.render import EXPR, VARS_REF, Renderer, apply_extend, scalar_text
 
-__all__ = ["DATAWORKS_SOURCE", "DEFAULT_SOURCE_TYPE", "PATTERNS_VAR", "FunctionDecl", "SYaml", "SYamlError",
-           "category_is_tenant_level", "check", "expected_pattern", "load_syaml", "pattern_json", "sync",
-           "sync_text"]
+__all__ = [
+    "DATAWORKS_SOURCE",
+    "DEFAULT_SOURCE_TYPE",
+    "PATTERNS_VAR",
+    "FunctionDecl",
+    "SYaml",
+    "SYamlError",
+    "category_is_tenant_level",
+    "check",
+    "expected_pattern",
+    "load_syaml",
+    "pattern_json",
+    "sync",
+    "sync_text",
+]
 
 logger = logging.getLogger(__name__)
 
 FC3_COMPONENT = "fc3"
 
-_EXPR = re.compile(r"\$\{([^{}]*)\}")
-_ENV_CALL = re.compile(r"""^env\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])(.*?)\3\s*)?\)$""", re.DOTALL)
-_VARS_REF = re.compile(r"^vars((?:\.[A-Za-z0-9_-]+)+)$")
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -153,90 +162,6 @@ class SYaml:
         raise KeyError(f"no function named {name!r} in {self.path}")
 
 
-# -- rendering ----------------------------------------------------------------------------------
-
-
-class _Renderer:
-    def __init__(self, variables: Mapping[str, Any], environ: Mapping[str, str]) -> None:
-        self.vars = variables
-        self.environ = environ
-        self.missing: list[str] = []
-
-    def expression(self, expr: str) -> tuple[bool, Any]:
-        """Evaluate one ``${...}`` body; ``(False, None)`` when it must stay as written."""
-        expr = expr.strip()
-        ref = _VARS_REF.match(expr)
-        if ref:
-            cur: Any = self.vars
-            for key in ref.group(1)[1:].split("."):
-                if not isinstance(cur, Mapping) or key not in cur:
-                    return False, None
-                cur = cur[key]
-            return True, cur
-        call = _ENV_CALL.match(expr)
-        if call:
-            name, default = call.group(2), call.group(4)
-            if name in self.environ:
-                return True, self.environ[name]
-            if default is not None:
-                return True, default
-            if name not in self.missing:
-                self.missing.append(name)
-        return False, None
-
-    def render(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: self.render(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.render(item) for item in value]
-        if not isinstance(value, str) or "${" not in value:
-            return value
-        whole = _EXPR.fullmatch(value)
-        if whole:
-            ok, result = self.expression(whole.group(1))
-            return copy.deepcopy(result) if ok else value
-
-        def one(match: re.Match[str]) -> str:
-            ok, result = self.expression(match.group(1))
-            if not ok:
-                return match.group(0)
-            return json.dumps(result) if isinstance(result, (dict, list)) else _scalar_text(result)
-
-        return _EXPR.sub(one, value)
-
-
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def deep_merge(base: Any, override: Any) -> Any:
-    """``extend`` semantics observed with ``s preview``: dicts merge key by key, anything else replaces."""
-    if isinstance(base, dict) and isinstance(override, dict):
-        merged = dict(base)
-        for key, item in override.items():
-            merged[key] = deep_merge(base[key], item) if key in base else item
-        return merged
-    return override
-
-
-def _apply_extend(name: str, resource: dict[str, Any], templates: Mapping[str, Any]) -> dict[str, Any]:
-    extend = resource.get("extend")
-    props = resource.get("props") or {}
-    if not extend:
-        return props
-    template_name = extend.get("name") if isinstance(extend, Mapping) else extend
-    template = templates.get(template_name) if isinstance(template_name, str) else None
-    if not isinstance(template, dict):
-        raise SYamlError(f"resource {name}: extend names unknown template {template_name!r}")
-    base = copy.deepcopy(template)
-    ignore = extend.get("ignore") if isinstance(extend, Mapping) else None
-    for key in ignore or ():
-        base.pop(key, None)
-    return deep_merge(base, props)
-
-
 # -- loading ------------------------------------------------------------------------------------
 
 
@@ -278,13 +203,14 @@ def default_bus_trigger_index(triggers: Sequence[Any]) -> int | None:
 
 def _vars_reference(raw: Any) -> str | None:
     """``vars.patterns.X`` when ``raw`` is exactly one ``${vars.patterns.X}`` expression, else None."""
-    whole = _EXPR.fullmatch(raw) if isinstance(raw, str) else None
-    ref = _VARS_REF.match(whole.group(1).strip()) if whole else None
+    whole = EXPR.fullmatch(raw) if isinstance(raw, str) else None
+    ref = VARS_REF.match(whole.group(1).strip()) if whole else None
     return f"vars{ref.group(1)}" if ref else None
 
 
-def _function(resource: str, props: dict[str, Any], raw_props: Mapping[str, Any],
-              patterns: Mapping[str, Any]) -> FunctionDecl:
+def _function(
+    resource: str, props: dict[str, Any], raw_props: Mapping[str, Any], patterns: Mapping[str, Any]
+) -> FunctionDecl:
     triggers = [t for t in props.get("triggers") or [] if isinstance(t, dict)]
     raw_triggers = [t for t in raw_props.get("triggers") or [] if isinstance(t, dict)]
     category = category_of(props.get("code", ""))
@@ -301,7 +227,7 @@ def _function(resource: str, props: dict[str, Any], raw_props: Mapping[str, Any]
         if raw:
             raw_config = (raw_triggers[index].get("triggerConfig") or {}) if index < len(raw_triggers) else {}
             origin = _vars_reference(raw_config.get("eventRuleFilterPattern")) or "trigger"
-            if not (isinstance(raw, str) and _EXPR.fullmatch(raw)):  # else: refers to nothing, no pattern
+            if not (isinstance(raw, str) and EXPR.fullmatch(raw)):  # else: refers to nothing, no pattern
                 pattern = parse_pattern(raw, f"resource {resource}: eventRuleFilterPattern")
         if "asyncInvocationType" in config:
             async_invocation = bool(config["asyncInvocationType"])
@@ -322,7 +248,7 @@ def _function(resource: str, props: dict[str, Any], raw_props: Mapping[str, Any]
         runtime=str(props.get("runtime") or ""),
         memory_size=_int_or_none(props.get("memorySize")),
         timeout=_int_or_none(props.get("timeout")),
-        environment={str(k): _scalar_text(v) for k, v in environment.items()},
+        environment={str(k): scalar_text(v) for k, v in environment.items()},
         initializer=initializer.get("handler"),
         initializer_timeout=_int_or_none(initializer.get("timeout")),
         pattern=pattern,
@@ -351,16 +277,16 @@ def load_syaml(path: str | os.PathLike[str] = "s.yaml", environ: Mapping[str, st
     document = copy.deepcopy(document)  # anchors alias one object; rendering must not leak between them
 
     raw_vars = document.get("vars") or {}
-    renderer = _Renderer({}, environ)
+    renderer = Renderer({}, environ)
     variables = renderer.render(raw_vars)
     for _ in range(3):  # vars may use other vars; a few passes settle any sane chain
-        renderer = _Renderer(variables, environ)
+        renderer = Renderer(variables, environ)
         rendered = renderer.render(raw_vars)
         if rendered == variables:
             break
         variables = rendered
     missing = renderer.missing
-    renderer = _Renderer(variables, environ)
+    renderer = Renderer(variables, environ)
     renderer.missing = missing
     raw_templates = document.get("template") or {}
     templates = renderer.render(raw_templates)
@@ -373,11 +299,11 @@ def load_syaml(path: str | os.PathLike[str] = "s.yaml", environ: Mapping[str, st
         if not isinstance(resource, dict):
             raise SYamlError(f"{path}: resource {name} is not a mapping")
         rendered_resource = renderer.render(resource)
-        rendered_resource["props"] = _apply_extend(name, rendered_resource, templates)
+        rendered_resource["props"] = apply_extend(name, rendered_resource, templates)
         resources[name] = rendered_resource
         component = str(rendered_resource.get("component") or "")
         if component.split("@", 1)[0] == FC3_COMPONENT:
-            raw_props = _apply_extend(name, resource, raw_templates)
+            raw_props = apply_extend(name, resource, raw_templates)
             functions.append(_function(name, rendered_resource["props"], raw_props, patterns or {}))
     rendered_document = {**document, "vars": variables, "template": templates, "resources": resources}
     rendered_document["actions"] = renderer.render(document.get("actions") or {})
@@ -411,8 +337,9 @@ def sync(path: str | os.PathLike[str] = "s.yaml") -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m dwevents.deploy.syaml",
-                                     description=(__doc__ or "").split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m dwevents.deploy.syaml", description=(__doc__ or "").split("\n")[0]
+    )
     parser.add_argument("command", choices=["check", "sync", "pattern", "functions"])
     parser.add_argument("arg", nargs="?", default="s.yaml", help="s.yaml path, or a category for `pattern`")
     args = parser.parse_args(argv)
@@ -429,8 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for decl in syaml.functions:
                 kind = "extension" if decl.is_extension else "regular"
                 route = "fc3 default-bus trigger" if decl.default_bus_trigger else "bus-tool rules"
-                print(f"{decl.resource:22} {decl.name:34} {decl.runtime:11} {decl.memory_size} MB "
-                      f"{decl.timeout} s {kind:9} {route}")
+                print(
+                    f"{decl.resource:22} {decl.name:34} {decl.runtime:11} {decl.memory_size} MB "
+                    f"{decl.timeout} s {kind:9} {route}"
+                )
             return 0
         problems = check(syaml)
     except (SYamlError, KeyError) as exc:

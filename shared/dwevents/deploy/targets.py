@@ -87,8 +87,12 @@ class Param:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Param:
-        return cls(str(data.get("ResourceKey") or ""), str(data.get("Form") or ""),
-                   str(data.get("Value") or ""), str(data.get("Template") or ""))
+        return cls(
+            str(data.get("ResourceKey") or ""),
+            str(data.get("Form") or ""),
+            str(data.get("Value") or ""),
+            str(data.get("Template") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,12 @@ class Target:
     dead_letter_arn: str = ""
 
     def to_api(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"Id": self.id, "Type": self.type, "Endpoint": self.endpoint,
-                               "ParamList": [p.to_api() for p in self.params]}
+        out: dict[str, Any] = {
+            "Id": self.id,
+            "Type": self.type,
+            "Endpoint": self.endpoint,
+            "ParamList": [p.to_api() for p in self.params],
+        }
         if self.push_retry_strategy:
             out["PushRetryStrategy"] = self.push_retry_strategy
         if self.dead_letter_arn:
@@ -112,10 +120,14 @@ class Target:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Target:
         dlq = data.get("DeadLetterQueue") or {}
-        return cls(str(data.get("Id") or ""), str(data.get("Type") or ""), str(data.get("Endpoint") or ""),
-                   tuple(Param.from_api(p) for p in data.get("ParamList") or []),
-                   str(data.get("PushRetryStrategy") or ""),
-                   str(dlq.get("Arn") or "") if isinstance(dlq, Mapping) else "")
+        return cls(
+            str(data.get("Id") or ""),
+            str(data.get("Type") or ""),
+            str(data.get("Endpoint") or ""),
+            tuple(Param.from_api(p) for p in data.get("ParamList") or []),
+            str(data.get("PushRetryStrategy") or ""),
+            str(dlq.get("Arn") or "") if isinstance(dlq, Mapping) else "",
+        )
 
     def param(self, key: str) -> Param | None:
         return next((p for p in self.params if p.resource_key == key), None)
@@ -140,11 +152,22 @@ class RuleSpec:
     def as_json(self) -> dict[str, Any]:
         """The plan's JSON form: ``params`` exactly as apply sends them (the target's ``ParamList``)."""
         api = self.target.to_api()
-        target = {"id": api["Id"], "type": api["Type"], "endpoint": api["Endpoint"], "params": api["ParamList"],
-                  "pushRetryStrategy": api.get("PushRetryStrategy", ""),
-                  "deadLetterQueue": api.get("DeadLetterQueue")}
-        return {"name": self.name, "bus": self.bus, "function": self.function, "status": self.status,
-                "pattern": dict(self.pattern), "targets": [target]}
+        target = {
+            "id": api["Id"],
+            "type": api["Type"],
+            "endpoint": api["Endpoint"],
+            "params": api["ParamList"],
+            "pushRetryStrategy": api.get("PushRetryStrategy", ""),
+            "deadLetterQueue": api.get("DeadLetterQueue"),
+        }
+        return {
+            "name": self.name,
+            "bus": self.bus,
+            "function": self.function,
+            "status": self.status,
+            "pattern": dict(self.pattern),
+            "targets": [target],
+        }
 
 
 @dataclass(frozen=True)
@@ -221,9 +244,12 @@ def delivery_for(category: str, options: TargetOptions) -> Delivery:
         why = "regular events: EventBridge retries for a day, then the dead-letter queue on the target"
     if options.invocation_type in INVOCATION_TYPES and options.invocation_type != invocation:
         invocation = options.invocation_type
-        why = ("chosen with --invocation-type Async: FC's async retries and destination (s.yaml "
-               "asyncInvokeConfig) apply after FC accepts the event" if invocation == "Async"
-               else "chosen with --invocation-type Sync")
+        why = (
+            "chosen with --invocation-type Async: FC's async retries and destination (s.yaml "
+            "asyncInvokeConfig) apply after FC accepts the event"
+            if invocation == "Async"
+            else "chosen with --invocation-type Sync"
+        )
     return Delivery(invocation, options.retry or retry, why)
 
 
@@ -237,12 +263,18 @@ def rule_name(function: str) -> str:
 
 def build_target(fn: FunctionRef, options: TargetOptions) -> Target:
     delivery = delivery_for(fn.category, options)
-    params = [Param("functionName", "CONSTANT", fn.name), Param("Qualifier", "CONSTANT", options.qualifier),
-              Param("Body", "ORIGINAL"), Param("InvocationType", "CONSTANT", delivery.invocation_type),
-              Param("DataFormat", "CONSTANT", "Object")]
+    params = [
+        Param("functionName", "CONSTANT", fn.name),
+        Param("Qualifier", "CONSTANT", options.qualifier),
+        Param("Body", "ORIGINAL"),
+        Param("InvocationType", "CONSTANT", delivery.invocation_type),
+        Param("DataFormat", "CONSTANT", "Object"),
+    ]
     if options.fc2_service:
-        endpoint = (f"acs:fc:{options.region}:{options.account_id}:services/{options.fc2_service}."
-                    f"{options.qualifier}/functions/{fn.name}")
+        endpoint = (
+            f"acs:fc:{options.region}:{options.account_id}:services/{options.fc2_service}."
+            f"{options.qualifier}/functions/{fn.name}"
+        )
         params.insert(0, Param("serviceName", "CONSTANT", options.fc2_service))
     else:
         endpoint = f"acs:fc:{options.region}:{options.account_id}:functions/{fn.name}"
@@ -254,12 +286,16 @@ def buses_for(category: str, options: TargetOptions) -> tuple[str, ...]:
     tenant-level categories (``options.tenant_bus``)."""
     if function_level(category) is not Level.TENANT:
         return (options.custom_bus,)
-    return {"both": (options.custom_bus, DEFAULT_BUS), "custom": (options.custom_bus,),
-            "default": (DEFAULT_BUS,)}[options.tenant_bus]
+    return {
+        "both": (options.custom_bus, DEFAULT_BUS),
+        "custom": (options.custom_bus,),
+        "default": (DEFAULT_BUS,),
+    }[options.tenant_bus]
 
 
-def desired_rules(functions: Iterable[FunctionRef], options: TargetOptions
-                  ) -> tuple[list[RuleSpec], list[tuple[str, str]]]:
+def desired_rules(
+    functions: Iterable[FunctionRef], options: TargetOptions
+) -> tuple[list[RuleSpec], list[tuple[str, str]]]:
     """→ (rules, [(function, why it gets no rule)]), custom bus first."""
     rules: list[RuleSpec] = []
     skipped: list[tuple[str, str]] = []
@@ -273,9 +309,14 @@ def desired_rules(functions: Iterable[FunctionRef], options: TargetOptions
             continue
         kind = "tenant" if level is Level.TENANT else "workspace"
         for bus in buses_for(fn.category, options):
-            description = (f"{MARKER} stack={options.stack}; DataWorks {kind} events ({fn.category}) "
-                           f"to FC function {fn.name}")
-            rules.append(RuleSpec(rule_name(fn.name), bus, fn.name, description, dict(fn.pattern),
-                                  build_target(fn, options)))
+            description = (
+                f"{MARKER} stack={options.stack}; DataWorks {kind} events ({fn.category}) "
+                f"to FC function {fn.name}"
+            )
+            rules.append(
+                RuleSpec(
+                    rule_name(fn.name), bus, fn.name, description, dict(fn.pattern), build_target(fn, options)
+                )
+            )
     rules.sort(key=lambda r: (r.bus == DEFAULT_BUS, r.name))
     return rules, skipped

@@ -19,6 +19,7 @@ from typing import Any
 
 from dwevents.envelope import limits
 from dwevents.envelope.event import DataWorksEvent, Delivery
+from dwevents.envelope.fast import decode_fast
 from dwevents.envelope.limits import MAX_DEPTH, MAX_INPUT_BYTES, MAX_NUMBER_DIGITS, MAX_STRING_CHARS
 from dwevents.envelope.parse import parse_json, read_document
 from dwevents.envelope.payload import describe_validation_error
@@ -66,8 +67,12 @@ def decode_batch(
     The whole input failing (not JSON, too large, wrong top-level shape) raises; per-element problems
     come back in place as :class:`DecodeError` with ``index`` set.
     """
+    if type(raw) is bytes and len(raw) <= limits.MAX_INPUT_BYTES:
+        event = decode_fast(raw)
+        if event is not None:
+            return [event]
     document, checked = read_document(raw)
-    if type(document) is list or isinstance(document, list):
+    if isinstance(document, list):
         if not document:
             raise DecodeError("empty batch: expected at least one event in the array")
         if not checked and len(document) > limits.MAX_ARRAY_ITEMS:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import FrozenInstanceError
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,16 +14,44 @@ from dwevents.models.base import WireModel
 #: DataWorks sends when it invokes a function itself (FC-direct, answered by the return value).
 Delivery = Literal["cloudevent", "rawdata", "fc-direct"]
 
+#: The public fields, in constructor order.
+FIELDS: tuple[str, ...] = (
+    "message_id",
+    "type",
+    "event_code",
+    "source",
+    "time",
+    "account",
+    "region",
+    "bus",
+    "payload",
+    "spec",
+    "delivery",
+    "attributes",
+    "block_business",
+    "event_category_type",
+    "extension_biz_id",
+    "data",
+)
 
-@dataclass(frozen=True)
+
 class DataWorksEvent:
-    """One decoded event: the envelope facts every handler needs, plus the typed payload.
+    """One decoded event: the envelope facts every handler needs, plus the typed payload. Immutable.
 
     ``event_code`` is the catalogue code of the envelope's own ``type`` (CloudEvent) or ``eventType``
     (FC-direct), never the payload's ``eventCode``: the documented samples carry placeholders there
     (``"xxxx"``), and a payload must not move an event into another category. The payload's own value
     stays in ``payload.event_code``. An unknown CloudEvent type has no code (``None``) but keeps its
     :attr:`category`, the type's middle segment.
+
+    ``delivery`` is ``fc-direct`` only for a message of the documented FC-direct shape (``messageId``,
+    ``messageBody`` and ``eventType``, no CloudEvent attribute). Such a message carries no source or
+    account, so the runtime accepts it only in the functions DataWorks invokes directly.
+
+    ``attributes`` holds every envelope attribute as received (aliyun* and unknown ones included, not
+    ``data``); ``data`` the ``data`` object (or ``messageBody``) as received, for patterns and audit.
+    A decoder may hand ``data`` over as a loader: the object is then read on first use (the common
+    path validates the payload straight from the bytes and most events never look at raw data).
     """
 
     message_id: str
@@ -36,18 +64,78 @@ class DataWorksEvent:
     bus: str | None
     payload: WireModel
     spec: EventSpec | None
-    #: ``fc-direct`` only for a message of the documented FC-direct shape (``messageId``,
-    #: ``messageBody`` and ``eventType``, no CloudEvent attribute): such a message carries no source or
-    #: account, so the runtime accepts it only in the functions DataWorks invokes directly.
     delivery: Delivery
-    #: Every envelope attribute as received, aliyun* and unknown ones included (not ``data``).
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any]
     #: FC-direct only: ``blockBusiness`` / ``eventCategoryType`` / ``extensionBizId`` of the wrapper.
-    block_business: bool | None = None
-    event_category_type: str | None = None
-    extension_biz_id: str | None = None
-    #: The ``data`` object (or ``messageBody``) as received, for patterns and audit.
-    data: Mapping[str, Any] = field(default_factory=dict)
+    block_business: bool | None
+    event_category_type: str | None
+    extension_biz_id: str | None
+    _data: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+
+    def __init__(
+        self,
+        message_id: str,
+        type: str | None,
+        event_code: str | None,
+        source: str | None,
+        time: datetime | None,
+        account: str | None,
+        region: str | None,
+        bus: str | None,
+        payload: WireModel,
+        spec: EventSpec | None,
+        delivery: Delivery,
+        attributes: Mapping[str, Any] | None = None,
+        block_business: bool | None = None,
+        event_category_type: str | None = None,
+        extension_biz_id: str | None = None,
+        data: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.__dict__.update(
+            message_id=message_id,
+            type=type,
+            event_code=event_code,
+            source=source,
+            time=time,
+            account=account,
+            region=region,
+            bus=bus,
+            payload=payload,
+            spec=spec,
+            delivery=delivery,
+            attributes={} if attributes is None else attributes,
+            block_business=block_business,
+            event_category_type=event_category_type,
+            extension_biz_id=extension_biz_id,
+            _data={} if data is None else data,
+        )
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        found = self._data
+        if callable(found):
+            found = found()
+            self.__dict__["_data"] = found
+        return found  # type: ignore[no-any-return]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mappings inside: not hashable
+
+    def __repr__(self) -> str:
+        return (
+            f"DataWorksEvent(message_id={self.message_id!r}, type={self.type!r}, "
+            f"event_code={self.event_code!r}, delivery={self.delivery!r})"
+        )
 
     @property
     def category(self) -> str | None:
@@ -66,7 +154,7 @@ class DataWorksEvent:
 
     @property
     def is_fc_direct(self) -> bool:
-        """Delivered FC-direct: no source or account to check (see :attr:`delivery`)."""
+        """Delivered FC-direct: no source or account to check (see the class docstring)."""
         return self.delivery == "fc-direct"
 
     @property
@@ -115,11 +203,8 @@ _new = object.__new__
 
 
 def make_event(fields: dict[str, Any]) -> DataWorksEvent:
-    """Build an event from a complete field dict without the frozen dataclass's per-field
-    ``object.__setattr__`` (about a sixth of the decode cost). ``fields`` must name every field."""
+    """Build an event from a complete field dict (every name of :data:`FIELDS`, ``data`` as ``_data``)
+    with one dict update instead of the constructor's keyword handling."""
     event: DataWorksEvent = _new(DataWorksEvent)
     event.__dict__.update(fields)
     return event
-
-
-FIELDS: tuple[str, ...] = tuple(DataWorksEvent.__dataclass_fields__)

@@ -79,7 +79,7 @@ def _cloudevent(doc: Mapping[str, Any], index: int | None) -> DataWorksEvent:
             "type": type_ or (spec.type if spec is not None else None),
             "event_code": event_code,
             "source": source,
-            "time": _parse_time(doc.get("time")),
+            "time": parse_time(doc.get("time")),
             "account": _optional_text(doc, "aliyunaccountid", index),
             "region": _optional_text(doc, "aliyunregionid", index),
             "bus": _optional_text(doc, "aliyuneventbusname", index),
@@ -90,7 +90,7 @@ def _cloudevent(doc: Mapping[str, Any], index: int | None) -> DataWorksEvent:
             "block_business": None,
             "event_category_type": None,
             "extension_biz_id": None,
-            "data": data,
+            "_data": data,
         }
     )
 
@@ -123,7 +123,7 @@ def _fc_direct(doc: Mapping[str, Any], index: int | None) -> DataWorksEvent:
             "block_business": _flag(doc.get("blockBusiness")),
             "event_category_type": _optional_text(doc, "eventCategoryType", index),
             "extension_biz_id": _optional_text(doc, "extensionBizId", index),
-            "data": body,
+            "_data": body,
         }
     )
 
@@ -150,7 +150,7 @@ def _rawdata(doc: Mapping[str, Any], index: int | None) -> DataWorksEvent:
             "block_business": None,
             "event_category_type": None,
             "extension_biz_id": None,
-            "data": doc,
+            "_data": doc,
         }
     )
 
@@ -204,7 +204,7 @@ def _flag(value: Any) -> bool | None:
     return isinstance(value, str) and value.strip().lower() == "true"
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     """CloudEvent ``time`` (RFC 3339). Unparseable → None: a bad timestamp must not lose an event."""
     if type(value) is not str or not value:
         return None

@@ -12,6 +12,13 @@ Each function built on :class:`~dwevents.runtime.FunctionApp` runs through its i
 derived from them exactly as FC would receive it.
 
 Extension functions reply to the local DataWorks API stand-in unless an endpoint is configured.
+
+Local-loop choices (dwevents/local/overrides.py): each delivery runs in the account of its own
+``aliyunaccountid`` unless ``DWEVENTS_ALLOWED_ACCOUNTS`` or ``FC_ACCOUNT_ID`` is set (the runtime's
+trust check itself is unchanged, and a refusal says how to allow the account); ``/code/...`` paths in
+``DWEVENTS_CONFIG`` / ``DWEVENTS_RULES`` resolve to the project directory; ``fixtures`` (``--code``,
+``--fixtures``) are loaded into the stand-in after ``events/dataworks-api-fixtures.yaml``; ``now``
+(``--now``) is the rules' clock in every function.
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ import importlib.util
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -32,14 +40,13 @@ from dwevents.catalogue import lookup
 from dwevents.envelope import parse_json
 from dwevents.errors import DecodeError, DwEventsError
 from dwevents.local.fc_context import FunctionMeta, local_context
+from dwevents.local.overrides import Fixtures, local_account, local_environ, local_path, refusal_hint
 from dwevents.pattern import EventPattern, compile_pattern
 from dwevents.results import EventResult, Outcome, VerdictReport
 from dwevents.runtime import FunctionApp
 
 logger = logging.getLogger(__name__)
 
-#: The account the sample events carry; the local context uses it unless FC_ACCOUNT_ID is set.
-SAMPLE_ACCOUNT = "1234567890123456"
 LOCAL_EXTENSION_CODE = "dwevents-local"
 FIXTURES_FILE = "dataworks-api-fixtures.yaml"
 NO_MATCH = "no function's rule matches this event (EventBridge would not deliver it)"
@@ -112,12 +119,15 @@ class LocalBus:
         *,
         environ: Mapping[str, str] | None = None,
         use_standin: bool | None = None,
+        fixtures: Fixtures | None = None,
+        now: datetime | None = None,
     ) -> None:
         from dwevents.deploy.syaml import load_syaml
 
         self.syaml_path = Path(syaml)
         self.root = self.syaml_path.resolve().parent
-        self.environ = dict(os.environ if environ is None else environ)
+        self.environ = local_environ(os.environ if environ is None else environ, self.root)
+        self.now = now
         declared = load_syaml(self.syaml_path)
         self.functions: list[LocalFunction] = []
         for decl in declared.functions:
@@ -147,9 +157,16 @@ class LocalBus:
             from dwevents.local.dataworks.server import DataWorksApiStandIn
 
             self.dataworks = self._stack.enter_context(DataWorksApiStandIn())
-            fixtures = self.root / "events" / FIXTURES_FILE
-            if fixtures.exists():
-                load_fixtures(self.dataworks, fixtures)
+            shipped = self.root / "events" / FIXTURES_FILE
+            if shipped.exists():
+                load_fixtures(self.dataworks, shipped)
+            if fixtures is not None:
+                fixtures.apply_to(self.dataworks)
+        elif fixtures is not None and (fixtures.event_details or fixtures.default_detail is not None):
+            raise DwEventsError(
+                "--code/--fixtures answer through the local DataWorks stand-in: "
+                f"unset {env.DATAWORKS_ENDPOINT}"
+            )
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -250,9 +267,11 @@ class LocalBus:
     def _invoke(self, fn: LocalFunction, payload: bytes, reports: list[EventReport]) -> None:
         with self._function_env(fn):
             module = fn.load()
-            context = local_context(
-                fn.meta, account_id=self.environ.get(env.FC_ACCOUNT_ID) or SAMPLE_ACCOUNT, runtime=fn.runtime
-            )
+            account = local_account(json.loads(payload), self.environ)
+            context = local_context(fn.meta, account_id=account, runtime=fn.runtime)
+            app = getattr(module, "app", None)
+            if self.now is not None and isinstance(app, FunctionApp) and not app.started:
+                app._policy_clock = _fixed(self.now)  # the seam FunctionApp(policy_clock=...) sets
             if not fn.initialized and hasattr(module, "initialize"):
                 module.initialize(context)
                 fn.initialized = True
@@ -271,6 +290,8 @@ class LocalBus:
                 report.error = error if not report.error else f"{report.error}; {error}"
                 if report.outcome in (Outcome.UNROUTED, Outcome.PROCESSED):
                     report.outcome = Outcome.FAILED
+            if report.outcome is Outcome.REFUSED:
+                report.error = refusal_hint(report.error, self.environ)
 
     @contextlib.contextmanager
     def _function_env(self, fn: LocalFunction) -> Iterator[None]:
@@ -282,6 +303,9 @@ class LocalBus:
                 overlay[key] = self.environ[key]
         overlay.setdefault(env.EXTENSION_CODE, LOCAL_EXTENSION_CODE)
         overlay.setdefault(env.LOG_FORMAT, "text")
+        for key in (env.CONFIG_FILE, env.RULES_FILE):
+            if overlay.get(key):
+                overlay[key] = local_path(overlay[key], self.root)
         if self.dataworks is not None:
             overlay.update(self.dataworks.client_env())
         saved = {k: os.environ.get(k) for k in [*overlay, env.SECURITY_TOKEN]}
@@ -296,6 +320,10 @@ class LocalBus:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _fixed(now: datetime) -> Callable[[], datetime]:
+    return lambda: now
 
 
 def _direct_spec(event: Mapping[str, Any]) -> Any:
@@ -357,17 +385,4 @@ def _result_for(report: EventReport, results: list[EventResult], index: int) -> 
 
 def load_fixtures(standin: Any, path: Path) -> None:
     """Load what the stand-in answers (code snapshots, extension parameters, options) from YAML."""
-    import yaml
-
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DwEventsError(f"{path}: cannot load stand-in fixtures ({exc})") from None
-    for message_id, detail in (doc.get("event_details") or {}).items():
-        standin.set_event_detail(str(message_id), detail)
-    for code, ext in (doc.get("extensions") or {}).items():
-        ext = dict(ext or {})
-        standin.set_extension(str(code), parameter_setting=ext.pop("parameter_setting", None), **ext)
-    for code, per_project in (doc.get("options") or {}).items():
-        for project_id, value in (per_project or {}).items():
-            standin.set_option_value(str(code), project_id, value)
+    Fixtures.load(path).apply_to(standin)

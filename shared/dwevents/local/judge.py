@@ -12,7 +12,9 @@ things swapped:
   "code unavailable" (a code rule is never silently OK);
 * the policy's clock is the event's own time (what a freeze would have said then), or ``--now``.
 
-Notifications, metrics, audit and dead-letter output are switched off for these runs.
+Both go in through the seams :class:`~dwevents.runtime.FunctionApp` offers tools
+(``dataworks_client``, ``policy_clock``). Notifications, metrics, audit and dead-letter output are switched
+off for these runs, and so is recording.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -267,9 +269,13 @@ class Judge:
         if category not in self._apps:
             from dwevents.runtime import FunctionApp
 
-            app = FunctionApp(category, settings=self.settings(), environ=self._environ())
-            _pin(app, recording_client(self.transport), self._clock)
-            self._apps[category] = app
+            self._apps[category] = FunctionApp(
+                category,
+                settings=self.settings(),
+                environ=self._environ(),
+                dataworks_client=recording_client(self.transport),
+                policy_clock=self._clock,
+            )
         return self._apps[category]
 
     # -- one event -------------------------------------------------------------------------------
@@ -300,17 +306,16 @@ class Judge:
             account_id=local_account(document, self.environ),
         )
         result = app.process(payload, context)
-        events = [_as_dict(e) for e in result.events]
-        first = events[0] if events else {"outcome": "failed", "error": "no result"}
-        base.outcome = str(first.get("outcome"))
-        base.error = first.get("error")
+        first = result.events[0] if result.events else None
+        if first is None:
+            base.outcome, base.error = "failed", "the function reported no result"
+            return base
+        base.outcome, base.error = first.outcome.value, first.error
         if base.outcome == "refused":
             base.error = refusal_hint(base.error, self.environ)
-        verdict = first.get("verdict")
-        if isinstance(verdict, Mapping):
-            verdict = _as_dict(verdict)
-            base.result, base.rule = str(verdict.get("result")), verdict.get("rule")
-            base.tip, base.origin = verdict.get("tip"), verdict.get("origin")
+        if first.verdict is not None:
+            base.result, base.rule = first.verdict.result.value, first.verdict.rule
+            base.tip, base.origin = first.verdict.tip, first.verdict.origin
         message_id = item.message_id or ""
         base.code = self.transport.code_sources.pop(message_id, None)
         base.detail = self.transport.details.pop(message_id, None)
@@ -318,23 +323,3 @@ class Judge:
         if why is not None and base.origin in ("fail-open", "fail-closed"):
             base.result, base.rule, base.tip = UNKNOWN, None, f"code unavailable: {why}"
         return base
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        return dict(value)
-    if hasattr(value, "as_dict"):
-        return dict(value.as_dict())
-    return dict(vars(value))
-
-
-def _pin(app: Any, client: Any, clock: Callable[[], datetime]) -> None:
-    """Give the function our client and clock (see the seam note in the module docstring)."""
-    app._setup()
-    service = getattr(app, "extension", None)
-    if service is None:
-        return
-    service._client, service._pinned = client, True
-    policy = getattr(service, "policy", None)
-    if policy is not None:
-        policy.clock = clock

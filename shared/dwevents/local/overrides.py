@@ -17,6 +17,7 @@ account, and config paths written for FC. Shared by ``dwevents invoke``, ``serve
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -115,10 +116,7 @@ def refusal_hint(error: str | None, environ: Mapping[str, str]) -> str | None:
         if environ.get(env.FC_ACCOUNT_ID)
         else f"{env.ALLOWED_ACCOUNTS} is set"
     )
-    return (
-        f"{error} ({where}); to allow it locally add it to {env.ALLOWED_ACCOUNTS} "
-        f"(e.g. {env.ALLOWED_ACCOUNTS}={account}) or unset {env.FC_ACCOUNT_ID}/{env.ALLOWED_ACCOUNTS}"
-    )
+    return f"{error} ({where}); to allow it locally, add it: {env.ALLOWED_ACCOUNTS}={account}"
 
 
 # -- what the DataWorks lookups answer ------------------------------------------------------------
@@ -180,6 +178,11 @@ class Fixtures:
             if not isinstance(per_project or {}, Mapping):
                 raise DwEventsError(f"{path}: options.{code} must map workspace ids to options")
             for project_id, value in (per_project or {}).items():
+                if isinstance(value, str):  # OptionValue as the API carries it: a JSON object as text
+                    try:
+                        value = json.loads(value)
+                    except ValueError:
+                        value = None
                 if not isinstance(value, Mapping):
                     raise DwEventsError(f"{path}: options.{code}.{project_id} must be a mapping")
                 self.options[(str(code), str(project_id))] = dict(value)

@@ -2,7 +2,22 @@
 trace), Function Compute 3.0 (invoke, GetFunction) and STS (GetCallerIdentity). See server.py."""
 
 from dwevents.local.cloud.server import SEND_TO_FC_ROLE, CloudApiStandIn
-from dwevents.local.cloud.state import ApiError, Invocation, InvokeHandler, RecordedCall, StoredRule, TracedEvent
+from dwevents.local.cloud.state import (
+    ApiError,
+    Invocation,
+    InvokeHandler,
+    RecordedCall,
+    StoredRule,
+    TracedEvent,
+)
 
-__all__ = ["SEND_TO_FC_ROLE", "ApiError", "CloudApiStandIn", "Invocation", "InvokeHandler", "RecordedCall",
-           "StoredRule", "TracedEvent"]
+__all__ = [
+    "SEND_TO_FC_ROLE",
+    "ApiError",
+    "CloudApiStandIn",
+    "Invocation",
+    "InvokeHandler",
+    "RecordedCall",
+    "StoredRule",
+    "TracedEvent",
+]

@@ -12,7 +12,8 @@ Pages (the Chinese originals where translations differ):
   Compute target (``Type: acs.fc.function``) takes ``serviceName``, ``functionName``, ``Qualifier``,
   ``Body``, ``InvocationType`` (``Sync``/``Async``) and ``DataFormat``, and its documented endpoint is the
   FC 2.0 one, ``acs:fc:<region>:<account>:services/<service>.<qualifier>/functions/<function>``.
-- GetEventBus: https://help.aliyun.com/zh/eventbridge/developer-reference/api-eventbridge-2020-04-01-geteventbus
+- GetEventBus (``Data.EventBusARN``, ``EventBusName``, ``Description``, ``CreateTimestamp``):
+  https://help.aliyun.com/zh/eventbridge/developer-reference/api-eventbridge-2020-04-01-geteventbus
 - CheckServiceLinkedRoleForProduct ("检查账号是否存在ServiceLinkedRole授权"):
   https://help.aliyun.com/zh/eventbridge/developer-reference/
   api-eventbridge-2020-04-01-checkservicelinkedroleforproduct — ``Data.CheckPass`` / ``Data.StsRoleName``.
@@ -43,15 +44,25 @@ INVOCATION_TYPES = frozenset({"Sync", "Async"})
 DATA_FORMATS = frozenset({"Object", "ObjectList"})
 #: Required ParamList keys of an FC target besides ``serviceName`` (required with the 2.0 endpoint).
 FC_REQUIRED_PARAMS = ("functionName", "Qualifier", "Body", "InvocationType", "DataFormat")
-_FC2_ENDPOINT = re.compile(r"^acs:fc:[a-z0-9-]+:\d+:services/(?P<service>[^./]+)\.(?P<qualifier>[^/]+)"
-                           r"/functions/(?P<function>[^/]+)$")
+_FC2_ENDPOINT = re.compile(
+    r"^acs:fc:[a-z0-9-]+:\d+:services/(?P<service>[^./]+)\.(?P<qualifier>[^/]+)"
+    r"/functions/(?P<function>[^/]+)$"
+)
 _FC3_ENDPOINT = re.compile(r"^acs:fc:[a-z0-9-]+:\d+:functions/(?P<function>[^/]+)$")
 _DLQ_ARN = re.compile(r"^acs:(mns|mq|alikafka|eventbridge):")
 
 #: Actions that change state; tests assert a dry run sends none of them.
-MUTATING_ACTIONS = frozenset({
-    "CreateRule", "UpdateRule", "DeleteRule", "EnableRule", "DisableRule", "PutTargets", "DeleteTargets",
-})
+MUTATING_ACTIONS = frozenset(
+    {
+        "CreateRule",
+        "UpdateRule",
+        "DeleteRule",
+        "EnableRule",
+        "DisableRule",
+        "PutTargets",
+        "DeleteTargets",
+    }
+)
 
 
 def fc_function_of(target: Mapping[str, Any]) -> str | None:
@@ -75,8 +86,11 @@ def validate_target(target: Any) -> dict[str, Any]:
     tid = target["Id"]
     strategy = target.get("PushRetryStrategy")
     if strategy not in (None, "") and strategy not in PUSH_RETRY_STRATEGIES:
-        raise ApiError(400, "InvalidParameter", f"target {tid}: PushRetryStrategy {strategy!r} is not one of "
-                                                f"{sorted(PUSH_RETRY_STRATEGIES)}")
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"target {tid}: PushRetryStrategy {strategy!r} is not one of {sorted(PUSH_RETRY_STRATEGIES)}",
+        )
     tolerance = target.get("ErrorsTolerance")
     if tolerance not in (None, "") and tolerance not in ERRORS_TOLERANCE:
         raise ApiError(400, "InvalidParameter", f"target {tid}: ErrorsTolerance {tolerance!r}")
@@ -84,15 +98,25 @@ def validate_target(target: Any) -> dict[str, Any]:
     if dlq is not None:
         arn = dlq.get("Arn") if isinstance(dlq, dict) else None
         if not arn or not _DLQ_ARN.match(str(arn)):
-            raise ApiError(400, "InvalidParameter", f"target {tid}: DeadLetterQueue.Arn {arn!r} is not an "
-                                                    "MNS, RocketMQ, Kafka or EventBridge ARN")
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                f"target {tid}: DeadLetterQueue.Arn {arn!r} is not an "
+                "MNS, RocketMQ, Kafka or EventBridge ARN",
+            )
     params: dict[str, dict[str, Any]] = {}
     for param in target.get("ParamList") or []:
         if not isinstance(param, dict) or not param.get("ResourceKey"):
-            raise ApiError(400, "InvalidParameter", f"target {tid}: every ParamList entry needs a ResourceKey")
+            raise ApiError(
+                400, "InvalidParameter", f"target {tid}: every ParamList entry needs a ResourceKey"
+            )
         if param.get("Form") not in PARAM_FORMS:
-            raise ApiError(400, "InvalidParameter", f"target {tid}: param {param['ResourceKey']}: Form "
-                                                    f"{param.get('Form')!r} is not one of {sorted(PARAM_FORMS)}")
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                f"target {tid}: param {param['ResourceKey']}: Form "
+                f"{param.get('Form')!r} is not one of {sorted(PARAM_FORMS)}",
+            )
         params[str(param["ResourceKey"])] = param
     if target["Type"] == FC_TARGET:
         _validate_fc_target(tid, str(target.get("Endpoint") or ""), params)
@@ -107,16 +131,20 @@ def _validate_fc_target(tid: str, endpoint: str, params: Mapping[str, Mapping[st
     if fc2 and "serviceName" not in params:
         missing.insert(0, "serviceName")
     if missing:
-        raise ApiError(400, "InvalidParameter",
-                       f"target {tid}: the Function Compute target needs {', '.join(missing)}")
+        raise ApiError(
+            400, "InvalidParameter", f"target {tid}: the Function Compute target needs {', '.join(missing)}"
+        )
     if not fc2 and not _FC3_ENDPOINT.match(endpoint):  # stand-in choice: the FC 3.0 form is accepted
         raise ApiError(400, "InvalidParameter", f"target {tid}: Endpoint {endpoint!r} is not an FC ARN")
     if params["Body"].get("Form") != "ORIGINAL" and not params["Body"].get("Template"):
         raise ApiError(400, "InvalidParameter", f"target {tid}: Body needs ORIGINAL or a template")
     constant = {key: str(params[key].get("Value") or "") for key in ("InvocationType", "DataFormat")}
     if constant["InvocationType"] not in INVOCATION_TYPES:
-        raise ApiError(400, "InvalidParameter", f"target {tid}: InvocationType "
-                                                f"{constant['InvocationType']!r} is not Sync or Async")
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"target {tid}: InvocationType {constant['InvocationType']!r} is not Sync or Async",
+        )
     if constant["DataFormat"] not in DATA_FORMATS:
         raise ApiError(400, "InvalidParameter", f"target {tid}: DataFormat {constant['DataFormat']!r}")
     if fc2 and params["functionName"].get("Value") != fc2.group("function"):
@@ -140,9 +168,15 @@ def _rule(cloud: CloudApiStandIn, params: Mapping[str, str]) -> StoredRule:
 
 
 def _summary(cloud: CloudApiStandIn, rule: StoredRule) -> dict[str, Any]:
-    return {"RuleARN": rule.arn(cloud.region, cloud.account_id), "EventBusName": rule.bus,
-            "RuleName": rule.name, "Description": rule.description, "Status": rule.status,
-            "FilterPattern": rule.filter_pattern, "CreatedTimestamp": rule.created}
+    return {
+        "RuleARN": rule.arn(cloud.region, cloud.account_id),
+        "EventBusName": rule.bus,
+        "RuleName": rule.name,
+        "Description": rule.description,
+        "Status": rule.status,
+        "FilterPattern": rule.filter_pattern,
+        "CreatedTimestamp": rule.created,
+    }
 
 
 def _target_out(rule: StoredRule, target: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,8 +190,15 @@ def create_rule(cloud: CloudApiStandIn, params: Mapping[str, str]) -> dict[str, 
         raise ApiError(409, "EventRuleExisted", f"The event rule [{name}] already existed!")
     pattern = json_param(params, "FilterPattern", need=True)
     targets = [validate_target(t) for t in json_param(params, "EventTargets") or []]
-    rule = StoredRule(params["EventBusName"], name, params.get("Description", ""), json.dumps(pattern),
-                      params.get("Status") or "ENABLE", now_ms(), {str(t["Id"]): t for t in targets})
+    rule = StoredRule(
+        params["EventBusName"],
+        name,
+        params.get("Description", ""),
+        json.dumps(pattern),
+        params.get("Status") or "ENABLE",
+        now_ms(),
+        {str(t["Id"]): t for t in targets},
+    )
     rules[name] = rule
     return {"RuleARN": rule.arn(cloud.region, cloud.account_id)}
 
@@ -172,10 +213,20 @@ def list_rules(cloud: CloudApiStandIn, params: Mapping[str, str]) -> dict[str, A
     prefix = params.get("RuleNamePrefix", "")
     selected = sorted((r for r in rules.values() if r.name.startswith(prefix)), key=lambda r: r.name)
     chunk, next_token = page(selected, params, cloud.list_page_size)
-    return {"Rules": [{**_summary(cloud, r),
-                       "Targets": [{"Id": t["Id"], "Type": t.get("Type", ""), "Endpoint": t.get("Endpoint", "")}
-                                   for t in r.targets.values()]} for r in chunk],
-            "NextToken": next_token, "Total": len(selected)}
+    return {
+        "Rules": [
+            {
+                **_summary(cloud, r),
+                "Targets": [
+                    {"Id": t["Id"], "Type": t.get("Type", ""), "Endpoint": t.get("Endpoint", "")}
+                    for t in r.targets.values()
+                ],
+            }
+            for r in chunk
+        ],
+        "NextToken": next_token,
+        "Total": len(selected),
+    }
 
 
 def update_rule(cloud: CloudApiStandIn, params: Mapping[str, str]) -> None:
@@ -214,8 +265,11 @@ def put_targets(cloud: CloudApiStandIn, params: Mapping[str, str]) -> dict[str, 
 def delete_targets(cloud: CloudApiStandIn, params: Mapping[str, str]) -> dict[str, Any]:
     rule = _rule(cloud, params)
     ids = json_param(params, "TargetIds", need=True) or []
-    errors = [{"EntryId": i, "ErrorCode": "EventTargetNotExisted",
-               "ErrorMessage": f"target {i} not existed"} for i in ids if i not in rule.targets]
+    errors = [
+        {"EntryId": i, "ErrorCode": "EventTargetNotExisted", "ErrorMessage": f"target {i} not existed"}
+        for i in ids
+        if i not in rule.targets
+    ]
     for target_id in ids:
         rule.targets.pop(target_id, None)
     return {"ErrorEntriesCount": len(errors), "ErrorEntries": errors}
@@ -231,9 +285,12 @@ def list_targets(cloud: CloudApiStandIn, params: Mapping[str, str]) -> dict[str,
 def get_event_bus(cloud: CloudApiStandIn, params: Mapping[str, str]) -> dict[str, Any]:
     _bus(cloud, params)
     name = params["EventBusName"]
-    return {"EventBusName": name, "Description": cloud.bus_descriptions.get(name, ""),
-            "BusARN": f"acs:eventbridge:{cloud.region}:{cloud.account_id}:eventbus/{name}",
-            "CreateTimestamp": cloud.started_ms}
+    return {
+        "EventBusName": name,
+        "Description": cloud.bus_descriptions.get(name, ""),
+        "EventBusARN": f"acs:eventbridge:{cloud.region}:{cloud.account_id}:eventbus/{name}",
+        "CreateTimestamp": cloud.started_ms,
+    }
 
 
 def check_service_linked_role(cloud: CloudApiStandIn, params: Mapping[str, str]) -> dict[str, Any]:
@@ -242,8 +299,16 @@ def check_service_linked_role(cloud: CloudApiStandIn, params: Mapping[str, str])
 
 
 ACTIONS: dict[str, Callable[[CloudApiStandIn, Mapping[str, str]], Any]] = {
-    "CreateRule": create_rule, "GetRule": get_rule, "ListRules": list_rules, "UpdateRule": update_rule,
-    "DeleteRule": delete_rule, "EnableRule": enable_rule, "DisableRule": disable_rule,
-    "PutTargets": put_targets, "DeleteTargets": delete_targets, "ListTargets": list_targets,
-    "GetEventBus": get_event_bus, "CheckServiceLinkedRoleForProduct": check_service_linked_role,
+    "CreateRule": create_rule,
+    "GetRule": get_rule,
+    "ListRules": list_rules,
+    "UpdateRule": update_rule,
+    "DeleteRule": delete_rule,
+    "EnableRule": enable_rule,
+    "DisableRule": disable_rule,
+    "PutTargets": put_targets,
+    "DeleteTargets": delete_targets,
+    "ListTargets": list_targets,
+    "GetEventBus": get_event_bus,
+    "CheckServiceLinkedRoleForProduct": check_service_linked_role,
 }

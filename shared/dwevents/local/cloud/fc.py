@@ -36,8 +36,14 @@ def not_found(name: str) -> ApiError:
     return ApiError(404, "FunctionNotFound", f"function '{name}' does not exist")
 
 
-def invoke(cloud: CloudApiStandIn, function_name: str, query: Mapping[str, str], headers: Mapping[str, str],
-           payload: bytes, request_id: str) -> tuple[int, dict[str, str], bytes]:
+def invoke(
+    cloud: CloudApiStandIn,
+    function_name: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    payload: bytes,
+    request_id: str,
+) -> tuple[int, dict[str, str], bytes]:
     """One InvokeFunction: → (HTTP status, headers, body)."""
     with cloud.lock:
         stored = cloud.functions.get(function_name)
@@ -45,8 +51,9 @@ def invoke(cloud: CloudApiStandIn, function_name: str, query: Mapping[str, str],
         raise not_found(function_name)
     invocation_type = headers.get("x-fc-invocation-type", "Sync") or "Sync"
     visible = {k: v for k, v in headers.items() if k not in PRIVATE_HEADERS}
-    invocation = Invocation(function_name, query.get("qualifier", "LATEST") or "LATEST", invocation_type,
-                            request_id, visible)
+    invocation = Invocation(
+        function_name, query.get("qualifier", "LATEST") or "LATEST", invocation_type, request_id, visible
+    )
     with cloud.lock:
         cloud.invocations.append((invocation, payload))
     out_headers = {"x-fc-request-id": request_id}
@@ -57,11 +64,16 @@ def invoke(cloud: CloudApiStandIn, function_name: str, query: Mapping[str, str],
         logger.debug("stand-in function %s raised %s", function_name, type(exc).__name__)
         if asynchronous:
             return 202, out_headers, b""
-        frames = [[f"File \"{f.filename}\"", f"line {f.lineno}", f"in {f.name}", f.line or ""]
-                  for f in traceback.extract_tb(exc.__traceback__)[1:]]  # drop the stand-in's frame
-        body = json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__,
-                           "stackTrace": frames}).encode()
-        out_headers.update({"x-fc-error-type": "UnhandledInvocationError", "content-type": "application/json"})
+        frames = [
+            [f'File "{f.filename}"', f"line {f.lineno}", f"in {f.name}", f.line or ""]
+            for f in traceback.extract_tb(exc.__traceback__)[1:]
+        ]  # drop the stand-in's frame
+        body = json.dumps(
+            {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": frames}
+        ).encode()
+        out_headers.update(
+            {"x-fc-error-type": "UnhandledInvocationError", "content-type": "application/json"}
+        )
         return 200, out_headers, body
     if asynchronous:
         return 202, out_headers, b""

@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 import uuid
+import zlib
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -47,8 +48,10 @@ EVENTBRIDGE_VERSION = "2020-04-01"
 STS_VERSION = "2015-04-01"
 #: The service-linked role EventBridge uses to invoke Function Compute.
 SEND_TO_FC_ROLE = "AliyunServiceRoleForEventBridgeSendToFC"
-_FC_SIGNATURE_CODES = {"SignatureDoesNotMatch": "SignatureNotMatch",
-                       "InvalidAccessKeyId.NotFound": "InvalidAccessKeyID"}
+_FC_SIGNATURE_CODES = {
+    "SignatureDoesNotMatch": "SignatureNotMatch",
+    "InvalidAccessKeyId.NotFound": "InvalidAccessKeyID",
+}
 
 
 class CloudApiStandIn:
@@ -60,10 +63,17 @@ class CloudApiStandIn:
     exercised.
     """
 
-    def __init__(self, credentials: Mapping[str, str], *, account_id: str = "1234567890123456",
-                 region: str = "cn-hangzhou", buses: tuple[str, ...] = ("default",),
-                 list_page_size: int = 10, trace_page_size: int = 100,
-                 service_linked_roles: tuple[str, ...] = (SEND_TO_FC_ROLE,)) -> None:
+    def __init__(
+        self,
+        credentials: Mapping[str, str],
+        *,
+        account_id: str = "1234567890123456",
+        region: str = "cn-hangzhou",
+        buses: tuple[str, ...] = ("default",),
+        list_page_size: int = 10,
+        trace_page_size: int = 100,
+        service_linked_roles: tuple[str, ...] = (SEND_TO_FC_ROLE,),
+    ) -> None:
         self.credentials = dict(credentials)
         self.account_id = account_id
         self.region = region
@@ -88,8 +98,9 @@ class CloudApiStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         server = self._server
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
-                                        name="cloud-api-stand-in", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="cloud-api-stand-in", daemon=True
+        )
         self._thread.start()
         logger.debug("cloud API stand-in listening on %s", self.endpoint)
         return self
@@ -107,8 +118,9 @@ class CloudApiStandIn:
     def __enter__(self) -> CloudApiStandIn:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -132,12 +144,21 @@ class CloudApiStandIn:
         with self.lock:
             self.buses.pop(name, None)
 
-    def add_function(self, name: str, *, runtime: str = "python3.12", handler: str = "index.handler",
-                     role: str = "", handler_fn: InvokeHandler | None = None, **fields: Any) -> None:
+    def add_function(
+        self,
+        name: str,
+        *,
+        runtime: str = "python3.12",
+        handler: str = "index.handler",
+        role: str = "",
+        handler_fn: InvokeHandler | None = None,
+        **fields: Any,
+    ) -> None:
         """A deployed function as GetFunction reports it (``handler_fn`` runs it when invoked)."""
         with self.lock:
-            self.functions[name] = StoredFunction(name, runtime, handler, role, handler_fn=handler_fn,
-                                                  **fields)
+            self.functions[name] = StoredFunction(
+                name, runtime, handler, role, handler_fn=handler_fn, **fields
+            )
 
     def register_function(self, name: str, handler_fn: InvokeHandler) -> None:
         """Make ``name`` invocable (creating it with default metadata when it does not exist yet)."""
@@ -156,13 +177,27 @@ class CloudApiStandIn:
         with self.lock:
             return {name: rule.copy() for name, rule in self.buses.get(bus, {}).items()}
 
-    def seed_rule(self, bus: str, name: str, *, filter_pattern: str, description: str = "",
-                  targets: Mapping[str, Mapping[str, Any]] | None = None, status: str = "ENABLE") -> None:
+    def seed_rule(
+        self,
+        bus: str,
+        name: str,
+        *,
+        filter_pattern: str,
+        description: str = "",
+        targets: Mapping[str, Mapping[str, Any]] | None = None,
+        status: str = "ENABLE",
+    ) -> None:
         """Put a rule on a bus directly (no validation), e.g. one somebody else created by hand."""
         with self.lock:
             self.buses.setdefault(bus, {})[name] = StoredRule(
-                bus, name, description, filter_pattern, status, now_ms(),
-                {k: json.loads(json.dumps(v)) for k, v in (targets or {}).items()})
+                bus,
+                name,
+                description,
+                filter_pattern,
+                status,
+                now_ms(),
+                {k: json.loads(json.dumps(v)) for k, v in (targets or {}).items()},
+            )
 
     def publish(self, bus: str, event: Mapping[str, Any], received_ms: int | None = None) -> TracedEvent:
         """``event`` reaches ``bus`` (as DataWorks would put it there): traced, matched, pushed."""
@@ -171,8 +206,9 @@ class CloudApiStandIn:
 
     def deliver(self, function: str, payload: bytes, invocation_type: str) -> None:
         """An EventBridge push to ``function``: raises ApiError (no such function) or the function's error."""
-        status, headers, body = fc.invoke(self, function, {}, {"x-fc-invocation-type": invocation_type},
-                                          payload, str(uuid.uuid4()).upper())
+        _, headers, body = fc.invoke(
+            self, function, {}, {"x-fc-invocation-type": invocation_type}, payload, str(uuid.uuid4()).upper()
+        )
         if headers.get("x-fc-error-type"):
             raise RuntimeError(body.decode("utf-8", "replace")[:200])
 
@@ -192,8 +228,14 @@ class CloudApiStandIn:
         if version == STS_VERSION:
             if action != "GetCallerIdentity":
                 raise ApiError(404, "InvalidAction.NotFound", f"Specified api is not found: {action}")
-            return {"AccountId": self.account_id, "IdentityType": "RAMUser", "UserId": f"2{abs(hash(key_id))}",
-                    "PrincipalId": f"2{abs(hash(key_id))}", "Arn": f"acs:ram::{self.account_id}:user/{key_id}"}
+            user = f"2{zlib.crc32(key_id.encode()):010d}"
+            return {
+                "AccountId": self.account_id,
+                "IdentityType": "RAMUser",
+                "UserId": user,
+                "PrincipalId": user,
+                "Arn": f"acs:ram::{self.account_id}:user/{key_id}",
+            }
         if version != EVENTBRIDGE_VERSION:
             raise ApiError(400, "InvalidVersion", "Specified parameter Version is not valid.")
         handler = eventbridge.ACTIONS.get(action) or trace.ACTIONS.get(action)
@@ -237,12 +279,19 @@ def _make_handler(stand_in: CloudApiStandIn) -> type[BaseHTTPRequestHandler]:
             else:
                 self._rpc(split.path, query, headers, body, request_id)
 
-        def _verify(self, path: str, query: Mapping[str, list[str]], headers: Mapping[str, str],
-                    body: bytes) -> str:
+        def _verify(
+            self, path: str, query: Mapping[str, list[str]], headers: Mapping[str, str], body: bytes
+        ) -> str:
             return acs3.verify(self.command, path, dict(query), headers, body, stand_in.secret_for)
 
-        def _rpc(self, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes,
-                 request_id: str) -> None:
+        def _rpc(
+            self,
+            path: str,
+            query: dict[str, list[str]],
+            headers: dict[str, str],
+            body: bytes,
+            request_id: str,
+        ) -> None:
             action = headers.get("x-acs-action", "")
             params = _flatten(query)
             if body and "application/x-www-form-urlencoded" in headers.get("content-type", ""):
@@ -261,27 +310,38 @@ def _make_handler(stand_in: CloudApiStandIn) -> type[BaseHTTPRequestHandler]:
                 status, answer = exc.status, {"Code": exc.code, "Message": str(exc), "Success": False}
             answer["RequestId"] = request_id
             stand_in.record(RecordedCall(api, action, status, params))
-            self._send(status, {"content-type": "application/json;charset=utf-8",
-                                "x-acs-request-id": request_id}, json.dumps(answer).encode())
+            self._send(
+                status,
+                {"content-type": "application/json;charset=utf-8", "x-acs-request-id": request_id},
+                json.dumps(answer).encode(),
+            )
 
-        def _fc(self, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes,
-                request_id: str) -> None:
+        def _fc(
+            self,
+            path: str,
+            query: dict[str, list[str]],
+            headers: dict[str, str],
+            body: bytes,
+            request_id: str,
+        ) -> None:
             status, action = 500, "InvokeFunction"
             try:
                 try:
                     self._verify(path, query, headers, body)
                 except acs3.SignatureError as exc:
                     raise ApiError(403, _FC_SIGNATURE_CODES.get(exc.code, exc.code), str(exc)) from None
-                name, _, tail = path[len(fc.API_PREFIX):].partition("/")
+                name, _, tail = path[len(fc.API_PREFIX) :].partition("/")
                 if self.command == "GET" and not tail:
                     action = "GetFunction"
                     status, out_headers, out = fc.get_function(stand_in, unquote(name))
                 elif self.command == "POST" and tail == "invocations":
-                    status, out_headers, out = fc.invoke(stand_in, unquote(name), _flatten(query), headers,
-                                                         body, request_id)
+                    status, out_headers, out = fc.invoke(
+                        stand_in, unquote(name), _flatten(query), headers, body, request_id
+                    )
                 else:
-                    raise ApiError(400, "PathNotSupported",
-                                   f"'{self.command}' against '{path}' is not supported")
+                    raise ApiError(
+                        400, "PathNotSupported", f"'{self.command}' against '{path}' is not supported"
+                    )
                 out_headers["x-fc-request-id"] = request_id
             except ApiError as exc:
                 status = exc.status

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,8 +64,15 @@ class StoredRule:
         return f"acs:eventbridge:{region}:{account_id}:eventbus/{self.bus}/rule/{self.name}"
 
     def copy(self) -> StoredRule:
-        return StoredRule(self.bus, self.name, self.description, self.filter_pattern, self.status,
-                          self.created, {k: json.loads(json.dumps(v)) for k, v in self.targets.items()})
+        return StoredRule(
+            self.bus,
+            self.name,
+            self.description,
+            self.filter_pattern,
+            self.status,
+            self.created,
+            {k: json.loads(json.dumps(v)) for k, v in self.targets.items()},
+        )
 
 
 @dataclass
@@ -83,11 +91,18 @@ class StoredFunction:
 
     def describe(self, region: str, account_id: str) -> dict[str, Any]:
         """The FC 3.0 ``Function`` structure (the fields the project reads; the API returns more)."""
-        return {"functionName": self.name, "functionId": f"fn-{abs(hash(self.name)) % 10**8:08d}",
-                "functionArn": f"acs:fc:{region}:{account_id}:functions/{self.name}",
-                "runtime": self.runtime, "handler": self.handler, "role": self.role,
-                "memorySize": self.memory_size, "timeout": self.timeout,
-                "environmentVariables": dict(self.environment), "state": "Active"}
+        return {
+            "functionName": self.name,
+            "functionId": f"fn-{zlib.crc32(self.name.encode()):010d}",
+            "functionArn": f"acs:fc:{region}:{account_id}:functions/{self.name}",
+            "runtime": self.runtime,
+            "handler": self.handler,
+            "role": self.role,
+            "memorySize": self.memory_size,
+            "timeout": self.timeout,
+            "environmentVariables": dict(self.environment),
+            "state": "Active",
+        }
 
 
 @dataclass
@@ -106,9 +121,13 @@ class TracedEvent:
 
     def summary(self) -> dict[str, Any]:
         """An ``Events`` element of QueryTracedEvents."""
-        return {"EventId": self.event_id, "EventBusName": self.bus,
-                "EventSource": str(self.event.get("source") or ""),
-                "EventType": str(self.event.get("type") or ""), "EventReceivedTime": self.received_ms}
+        return {
+            "EventId": self.event_id,
+            "EventBusName": self.bus,
+            "EventSource": str(self.event.get("source") or ""),
+            "EventType": str(self.event.get("type") or ""),
+            "EventReceivedTime": self.received_ms,
+        }
 
 
 # -- parameter readers ------------------------------------------------------------------------------
@@ -119,8 +138,11 @@ def now_ms() -> int:
 def required(params: Mapping[str, str], name: str) -> str:
     value = params.get(name)
     if not value:
-        raise ApiError(400, "MissingParameter", f"The input parameter \"{name}\" that is mandatory "
-                                                f"for processing this request is not supplied.")
+        raise ApiError(
+            400,
+            "MissingParameter",
+            f'The input parameter "{name}" that is mandatory for processing this request is not supplied.',
+        )
     return value
 
 
@@ -134,8 +156,9 @@ def json_param(params: Mapping[str, str], name: str, *, need: bool = False) -> A
         raise ApiError(400, "InvalidParameter", f"{name} is not valid JSON") from None
 
 
-def integer_param(params: Mapping[str, str], name: str, *, need: bool = False,
-                  maximum: int | None = None) -> int | None:
+def integer_param(
+    params: Mapping[str, str], name: str, *, need: bool = False, maximum: int | None = None
+) -> int | None:
     raw = required(params, name) if need else params.get(name)
     if raw in (None, ""):
         return None
@@ -149,8 +172,9 @@ def integer_param(params: Mapping[str, str], name: str, *, need: bool = False,
     return value
 
 
-def page(items: list[Any], params: Mapping[str, str], max_page: int,
-         limit_max: int | None = None) -> tuple[list[Any], str]:
+def page(
+    items: list[Any], params: Mapping[str, str], max_page: int, limit_max: int | None = None
+) -> tuple[list[Any], str]:
     """One page of ``items``: ``NextToken`` is the offset as a string (opaque to clients), ``""`` at the
     end; ``Limit`` above ``limit_max`` (the documented maximum) is refused, else capped at ``max_page``."""
     start = integer_param(params, "NextToken") or 0

@@ -12,7 +12,8 @@ console's "event trace" shows. The query actions read that back as the API pages
   ``EventReceivedTime``, ``EventSource``, ``EventType`` plus ``Data.NextToken``.
 - QueryEvent ("查询事件内容"), https://help.aliyun.com/zh/eventbridge/developer-reference/
   api-eventbridge-2020-04-01-queryevent: ``EventBusName`` and ``EventId`` required, ``EventSource``
-  required for the default bus ("查询 default 总线事件时,需填写 EventSource 参数"); ``Data`` is the CloudEvent.
+  required for the default bus ("查询 default 总线事件时,需填写 EventSource 参数"); ``Data`` is the
+  CloudEvent.
 - QueryEventTraces ("查询事件轨迹推送详情"), https://help.aliyun.com/zh/eventbridge/developer-reference/
   api-eventbridge-2020-04-01-queryeventtraces: ``Data[]`` rows with ``Action`` (``PutEvent``,
   ``FilterEvent``, ``PushEvent``), ``RuleName``, ``Endpoint``, ``NotifyStatus`` (e.g. ``[200]Ok``) and times.
@@ -48,8 +49,9 @@ def _invocation_type(target: Mapping[str, Any]) -> str:
     return "Sync"
 
 
-def publish(cloud: CloudApiStandIn, bus: str, event: Mapping[str, Any], received_ms: int | None = None
-            ) -> TracedEvent:
+def publish(
+    cloud: CloudApiStandIn, bus: str, event: Mapping[str, Any], received_ms: int | None = None
+) -> TracedEvent:
     """Put ``event`` (a CloudEvent dict) on ``bus`` as DataWorks would and deliver it to matching rules."""
     from dwevents.pattern import PatternError, compile_pattern
 
@@ -69,13 +71,29 @@ def publish(cloud: CloudApiStandIn, bus: str, event: Mapping[str, Any], received
         if not matched:
             continue
         traced.matched_rules.append(rule.name)
-        traced.traces.append({**base, "Action": "FilterEvent", "RuleName": rule.name,
-                              "RuleMatchingTime": str(received), "ActionTime": received})
+        traced.traces.append(
+            {
+                **base,
+                "Action": "FilterEvent",
+                "RuleName": rule.name,
+                "RuleMatchingTime": str(received),
+                "ActionTime": received,
+            }
+        )
         for target in rule.targets.values():
             status = _push(cloud, target, traced)
-            traced.traces.append({**base, "Action": "PushEvent", "RuleName": rule.name,
-                                  "Endpoint": str(target.get("Endpoint") or ""), "NotifyStatus": status,
-                                  "NotifyLatency": "1", "NotifyTime": received, "ActionTime": received})
+            traced.traces.append(
+                {
+                    **base,
+                    "Action": "PushEvent",
+                    "RuleName": rule.name,
+                    "Endpoint": str(target.get("Endpoint") or ""),
+                    "NotifyStatus": status,
+                    "NotifyLatency": "1",
+                    "NotifyTime": received,
+                    "ActionTime": received,
+                }
+            )
     cloud.traced.append(traced)
     return traced
 
@@ -115,11 +133,16 @@ def query_traced_events(cloud: CloudApiStandIn, params: Mapping[str, str]) -> di
     if start > end:
         raise ApiError(400, "InvalidParameter", "StartTime must not be after EndTime")
     filters = {key: params.get(key) or "" for key in ("EventSource", "EventType", "Subject", "MatchedRule")}
-    selected = [t for t in cloud.traced if t.bus == bus and start <= t.received_ms <= end
-                and (not filters["EventSource"] or t.event.get("source") == filters["EventSource"])
-                and (not filters["EventType"] or t.event.get("type") == filters["EventType"])
-                and (not filters["Subject"] or t.event.get("subject") == filters["Subject"])
-                and (not filters["MatchedRule"] or filters["MatchedRule"] in t.matched_rules)]
+    selected = [
+        t
+        for t in cloud.traced
+        if t.bus == bus
+        and start <= t.received_ms <= end
+        and (not filters["EventSource"] or t.event.get("source") == filters["EventSource"])
+        and (not filters["EventType"] or t.event.get("type") == filters["EventType"])
+        and (not filters["Subject"] or t.event.get("subject") == filters["Subject"])
+        and (not filters["MatchedRule"] or filters["MatchedRule"] in t.matched_rules)
+    ]
     selected.sort(key=lambda t: (t.received_ms, t.event_id))
     chunk, next_token = page(selected, params, cloud.trace_page_size, TRACE_LIMIT_MAX)
     return {"Events": [t.summary() for t in chunk], "NextToken": next_token, "Total": len(selected)}
@@ -139,6 +162,7 @@ def query_event_traces(cloud: CloudApiStandIn, params: Mapping[str, str]) -> lis
 
 
 ACTIONS: dict[str, Callable[[CloudApiStandIn, Mapping[str, str]], Any]] = {
-    "QueryTracedEvents": query_traced_events, "QueryEvent": query_event,
+    "QueryTracedEvents": query_traced_events,
+    "QueryEvent": query_event,
     "QueryEventTraces": query_event_traces,
 }
