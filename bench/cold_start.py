@@ -1,119 +1,220 @@
-"""Cold start of the FC handlers against a bare interpreter and a bare SDK import, in one run.
+"""Cold starts (process start → the event handled) and each function's peak RSS, against baselines in one run.
 
-Each measurement is a fresh interpreter (what a new FC instance pays), best and median of N runs,
-wall time via ``time.perf_counter`` around the subprocess and peak RSS of the child:
+Every case is a fresh interpreter, timed from spawn to the instant the child marks done (CLOCK_MONOTONIC,
+shared by all processes, so interpreter exit is not counted); cases are interleaved round-robin after one
+warm-up each (page cache, ``.pyc``), medians reported. Logs go to the child's stdout, i.e. ``/dev/null``.
 
-* ``bare``           ``python -c pass``
-* ``regular``        import functions/InstanceStatusChanges/index.py + initialize + one event
-* ``sdk-import``     ``from alibabacloud_dataworks_public20200518.client import Client`` (the cost to know)
-* ``extension``      import functions/FileChange/index.py + initialize (imports the SDK once) + one
-                     commit-file event answered through the local DataWorks API stand-in
+* ``floor``            ``python -c "from pydantic import BaseModel"``: the least a pydantic function pays
+* ``regular``          functions/InstanceStatusChanges/index.py first on ``sys.path``: import ``index``,
+                       ``initialize``, one event (source checkout; and from the built artifact when given)
+* ``regular→ext fn``   the same with a regular event into NodeChange, a function that also has extension
+                       points: it must cost what a regular-only function costs (issue 12, goal 3)
+* ``hand-written``     a hand-written extension handler: import the DataWorks SDK, one UpdateIDEEventResult
+                       call against the local stand-in over http
+* ``extension``        functions/FileChange/index.py: import, ``initialize``, one commit-file event, default
+                       rules, answered through the stand-in at ``DWEVENTS_DATAWORKS_ENDPOINT`` over http;
+                       done = the handler returned with the verdict acknowledged
 
-Ratios: regular / bare, extension / sdk-import. ``python bench/cold_start.py [--runs 7]``
+Also, one child per function (``sweep``): import, initialize, one regular event, then one extension event
+where the category has them: its peak RSS, and which cloud SDK modules were loaded before the first
+extension event (must be none).
+
+    python bench/cold_start.py [--runs 9] [--artifact .s/bench-build/out]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import statistics
-import subprocess
-import sys
-import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-REGULAR_FN = str(ROOT / "functions/InstanceStatusChanges/index.py")
-REGULAR_EVENT = str(ROOT / "events/InstanceStatusChanges/instance-status-changes.success.json")
+from _harness import (
+    ACCOUNT,
+    CONTEXT,
+    EPILOGUE,
+    FUNCTIONS,
+    PRELUDE,
+    SDK_PREFIXES,
+    categories,
+    first,
+    function_env,
+    median,
+    mib,
+    run_child,
+    samples,
+    standin,
+    write_json,
+)
 
-REGULAR = f"""
-import importlib.util
-from dwevents.local.fc_context import FunctionMeta, LocalContext
-spec = importlib.util.spec_from_file_location('index', {REGULAR_FN!r})
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-ctx = LocalContext(function=FunctionMeta(name='f'), account_id='1234567890123456')
-m.initialize(ctx)
-m.handler(open({REGULAR_EVENT!r}, 'rb').read(), ctx)
+CTX = CONTEXT.format(account=ACCOUNT)
+
+FLOOR = PRELUDE + "from pydantic import BaseModel\nR = {'done_ns': time.monotonic_ns()}\n" + EPILOGUE
+
+HAND_WRITTEN = """import json, os
+from alibabacloud_dataworks_public20200518 import models
+from alibabacloud_dataworks_public20200518.client import Client
+from alibabacloud_tea_openapi.models import Config
+
+def handler(event, context):
+    message = json.loads(event)
+    client = Client(Config(
+        access_key_id=os.environ['ALIBABA_CLOUD_ACCESS_KEY_ID'],
+        access_key_secret=os.environ['ALIBABA_CLOUD_ACCESS_KEY_SECRET'],
+        endpoint=os.environ['DWEVENTS_DATAWORKS_ENDPOINT'],
+        protocol='http',
+    ))
+    client.update_ideevent_result(models.UpdateIDEEventResultRequest(
+        message_id=message['id'], extension_code=os.environ['DWEVENTS_EXTENSION_CODE'],
+        check_result='OK', check_result_tip='checked by hand',
+    ))
+    return 'OK'
 """
 
-EXTENSION = f"""
-import importlib.util, os, sys
-from dwevents.local.dataworks.server import DataWorksApiStandIn
-from dwevents.local.fc_context import FunctionMeta, LocalContext
-server = DataWorksApiStandIn().start()
-os.environ.update(server.client_env())
-os.environ['DWEVENTS_EXTENSION_CODE'] = 'bench'
-spec = importlib.util.spec_from_file_location('index', {str(ROOT / "functions/FileChange/index.py")!r})
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-ctx = LocalContext(function=FunctionMeta(name='f', timeout=30), account_id='1234567890123456')
-m.initialize(ctx)
-m.handler(open({str(ROOT / "events/FileChange/commit-file.json")!r}, 'rb').read(), ctx)
-assert len(server.verdicts) == 1
-server.close()
-"""
 
-CASES = {
-    "bare": "pass",
-    "regular": REGULAR,
-    "sdk-import": "from alibabacloud_dataworks_public20200518.client import Client",
-    "extension": EXTENSION,
-}
+def hand_written_code(event: Path) -> str:
+    """The hand-written extension handler, run on one event (the baseline of the extension cold start)."""
+    run = f"R = {{}}\nhandler(open({str(event)!r}, 'rb').read(), ctx)\nR['done_ns'] = time.monotonic_ns()\n"
+    return PRELUDE + HAND_WRITTEN + CTX + run + EPILOGUE
 
 
-def _run(code: str) -> tuple[float, float]:
-    env = {**os.environ, "DWEVENTS_LOG_LEVEL": "WARNING", "DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(after, before) / 1024.0  # ru_maxrss is KiB on Linux; max over children so far
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args()
-    rows: dict[str, dict[str, float]] = {}
-    for name, code in CASES.items():
-        _run(code)  # warm the OS page cache and .pyc files
-        walls, rss = [], []
-        for _ in range(args.runs):
-            wall, peak = _run(code)
-            walls.append(wall)
-            rss.append(peak)
-        rows[name] = {"best_s": round(min(walls), 3), "median_s": round(statistics.median(walls), 3)}
-    # Peak RSS per case in isolation (RUSAGE_CHILDREN is a running max, so measure each in its own child).
-    for name, code in CASES.items():
-        probe = (
-            "import resource, runpy, sys; exec(compile(sys.argv[1], 'case', 'exec')); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", probe, code],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "DWEVENTS_LOG_LEVEL": "WARNING"},
-        )
-        rows[name]["peak_rss_mb"] = round(int(out.stdout.strip().splitlines()[-1]) / 1024.0, 1)
-    ratios = {
-        "regular_over_bare": round(rows["regular"]["median_s"] / rows["bare"]["median_s"], 1),
-        "extension_over_sdk_import": round(rows["extension"]["median_s"] / rows["sdk-import"]["median_s"], 2),
-    }
-    print(f"{'case':<12}{'best s':>9}{'median s':>10}{'peak MB':>9}")
-    for name, r in rows.items():
-        print(f"{name:<12}{r['best_s']:>9}{r['median_s']:>10}{r['peak_rss_mb']:>9}")
-    print("ratios:", ratios)
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "cold_start.json").write_text(
-        json.dumps({"runs": args.runs, "rows": rows, "ratios": ratios}, indent=2)
+def function_code(function_dir: Path, events: list[Path]) -> str:
+    """Import ``index`` with the function's folder first on ``sys.path`` (as FC does with /code),
+    ``initialize``, then each event; done after the last. Records the SDK modules loaded before each."""
+    body = (
+        PRELUDE
+        + f"sys.path.insert(0, {str(function_dir)!r})\n"
+        + "import index\n"
+        + CTX
+        + "index.initialize(ctx)\nR = {'returns': [], 'sdk_before': []}\n"
     )
+    for event in events:
+        body += (
+            "R['sdk_before'].append(sorted({m.split('.')[0] for m in sys.modules if m.startswith(%s)}))\n"
+            % repr(SDK_PREFIXES)
+        )
+        body += f"R['returns'].append(index.handler(open({str(event)!r}, 'rb').read(), ctx))\n"
+    body += "R['done_ns'] = time.monotonic_ns()\nR['dwevents'] = sys.modules['dwevents'].__file__\n"
+    return body + EPILOGUE
+
+
+def acknowledged(handler_return: str) -> bool:
+    doc = json.loads(handler_return)
+    return any((e.get("verdict") or {}).get("acknowledged") for e in doc.get("events", []))
+
+
+def _cases(artifact: Path | None) -> dict[str, tuple[str, Path | None]]:
+    regular = first("InstanceStatusChanges", extension=False)
+    into_ext = first("NodeChange", extension=False)
+    commit = next(s for s in samples("FileChange") if s.event_code == "commit-file")
+    assert regular and into_ext
+    cases: dict[str, tuple[str, Path | None]] = {
+        "floor": (FLOOR, None),
+        "regular (source)": (function_code(FUNCTIONS / "InstanceStatusChanges", [regular.path]), None),
+        "regular→ext fn (source)": (function_code(FUNCTIONS / "NodeChange", [into_ext.path]), None),
+        "hand-written": (hand_written_code(commit.path), None),
+        "extension (source)": (function_code(FUNCTIONS / "FileChange", [commit.path]), None),
+    }
+    if artifact is not None:
+        for label, category, sample in (
+            ("regular (artifact)", "InstanceStatusChanges", regular),
+            ("regular→ext fn (artifact)", "NodeChange", into_ext),
+            ("extension (artifact)", "FileChange", commit),
+        ):
+            if (artifact / category / "index.py").is_file():
+                cases[label] = (function_code(artifact / category, [sample.path]), artifact / category)
+    return cases
+
+
+def measure(runs: int, *, artifact: Path | None = None, sweep: bool = True) -> dict[str, Any]:
+    """Median cold start of every case (interleaved) and, with ``sweep``, every function's cold peak RSS."""
+    cases = _cases(artifact)
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    rss: dict[str, list[float]] = {name: [] for name in cases}
+    details: dict[str, dict[str, Any]] = {}
+    with standin() as server:
+        env = function_env(server.env)
+        for round_ in range(runs + 1):  # round 0 warms the page cache and the .pyc files
+            names = list(cases)
+            names = names[round_ % len(names) :] + names[: round_ % len(names)]
+            for name in names:
+                code, cwd = cases[name]
+                child = run_child(code, env=env, cwd=cwd)
+                _check(name, child.result, cwd)
+                if round_:
+                    times[name].append(child.elapsed_s)
+                    rss[name].append(child.result["rss_kib"])
+                details[name] = {
+                    "sdk_modules_at_end": child.result["sdk_modules"],
+                    "sdk_before_first_event": (child.result.get("sdk_before") or [[]])[0],
+                }
+        rows = {
+            name: {
+                "median_s": round(median(times[name]), 4),
+                "best_s": round(min(times[name]), 4),
+                "runs": len(times[name]),
+                "peak_rss_mib": mib(median(rss[name])),
+                **details[name],
+            }
+            for name in cases
+        }
+        functions = _sweep(env) if sweep else {}
+    return {"runs": runs, "cases": rows, "functions": functions}
+
+
+def _check(name: str, result: Mapping[str, Any], cwd: Path | None) -> None:
+    if cwd is not None and not str(result.get("dwevents", "")).startswith(str(cwd)):
+        raise RuntimeError(f"{name}: dwevents came from {result.get('dwevents')}, not the artifact {cwd}")
+    if name.startswith("extension") and not acknowledged(result["returns"][-1]):
+        raise RuntimeError(f"{name}: the verdict was not acknowledged: {result['returns'][-1][:300]}")
+
+
+def _sweep(env: Mapping[str, str]) -> dict[str, Any]:
+    """Per function: import, initialize, a regular event, then an extension event (where there are)."""
+    out: dict[str, Any] = {}
+    for category in categories():
+        regular = first(category, extension=False)
+        extension = first(category, extension=True)
+        events = [s.path for s in (regular, extension) if s is not None]
+        child = run_child(function_code(FUNCTIONS / category, events), env=env)
+        before_extension = child.result["sdk_before"][1 if regular and extension else 0]
+        if regular is None:  # an extension-only function: what initialize loaded
+            before_extension = child.result["sdk_before"][0]
+        out[category] = {
+            "kind": "extension-capable" if extension else "regular-only",
+            "events": [p.name for p in events],
+            "peak_rss_mib": mib(child.result["rss_kib"]),
+            "sdk_before_first_extension_event": before_extension,
+            "sdk_modules_at_end": child.result["sdk_modules"],
+            "verdict_acknowledged": acknowledged(child.result["returns"][-1]) if extension else None,
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="children per case (after one warm-up)")
+    parser.add_argument("--artifact", type=Path, help="a build output (python -m dwevents.deploy.build --out)")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the per-function peak RSS sweep")
+    args = parser.parse_args(argv)
+    result = measure(max(1, args.runs), artifact=args.artifact, sweep=not args.no_sweep)
+    floor = result["cases"]["floor"]["median_s"]
+    hand = result["cases"]["hand-written"]["median_s"]
+    print(f"{'case':<28}{'median s':>10}{'best s':>9}{'×floor':>8}{'×hand':>7}{'peak MiB':>10}  SDK loaded")
+    for name, row in result["cases"].items():
+        print(
+            f"{name:<28}{row['median_s']:>10.3f}{row['best_s']:>9.3f}{row['median_s'] / floor:>8.2f}"
+            f"{row['median_s'] / hand:>7.2f}{row['peak_rss_mib']:>10.1f}  {','.join(row['sdk_modules_at_end'])}"
+        )
+    for category, row in result["functions"].items():
+        print(
+            f"  {category:<24}{row['kind']:<18}{row['peak_rss_mib']:>7.1f} MiB  SDK before the first "
+            f"extension event: {','.join(row['sdk_before_first_extension_event']) or 'none'}"
+        )
+    write_json("cold_start", result)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

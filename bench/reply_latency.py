@@ -1,250 +1,237 @@
-"""Verdict latency and SDK import cost.
+"""Warm verdict latency: handler start → verdict acknowledged, against the bare SDK calls the decision needs.
 
-Latency: ``send_verdict`` start → acknowledged, against the local DataWorks stand-in on loopback, next
-to a bare SDK ``update_ideevent_result`` call (the floor the wrapper adds to) and the optional lean
-transport, interleaved round-robin so drift hits all alike. Import cost: wall time and peak RSS of a
-child interpreter doing each import, against ``python -c pass``.
+One child interpreter per variant (a warm FC instance of functions/FileChange): a ``FunctionApp`` whose
+DataWorks client (the ``dataworks_client`` seam, default transport) notes every API call it makes and how
+long it spent inside it. For each commit-file event (own id each):
 
-    python bench/reply_latency.py [--calls N] [--repeats R]
+* ``handler``  ``app.handler(event, ctx)`` start → the end of the verdict call (acknowledged);
+* ``inside``   the time spent inside the DataWorks calls made before the acknowledgement;
+* ``own``      ``handler − inside``: the runtime's own overhead on the verdict path (goal: p99 ≤ 0.3 ms);
+* ``bare``     the same API calls (same actions, same parameters) made with the official SDK client,
+               nothing else: the floor a hand-written handler pays for the same decision.
 
-Prints a table and writes bench/results/reply_latency.json. Bounded: finishes well under 60 s.
+Handler and bare alternate (order swapped every event), against the DataWorks stand-in running in its own
+process over http (loopback). Variants:
+
+* ``default rules``        the shipped rules; the file is clean (GetIDEEventDetail + UpdateIDEEventResult)
+* ``default rules, WARN``  the file has MAX_PT, a rule WARNs (+ GetExtension, cached after the first)
+* ``no-lookup rules``      a rule that needs no DataWorks data and passes (UpdateIDEEventResult only)
+
+    python bench/reply_latency.py [--calls 1000] [--warmup 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import statistics
-import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dwevents.catalogue import ReplyApi
-from dwevents.dataworks.client import DataWorksClient
-from dwevents.dataworks.reply import send_verdict
-from dwevents.dataworks.settings import DataWorksSettings
-from dwevents.local.dataworks.server import (
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
-    DataWorksApiStandIn,
+from _harness import (
+    ACCOUNT,
+    BENCH,
+    FUNCTIONS,
+    function_env,
+    median,
+    percentile,
+    run_child,
+    samples,
+    standin,
+    write_json,
 )
-from dwevents.verdict import CheckResult, Verdict
 
-RESULTS = Path(__file__).resolve().parent / "results" / "reply_latency.json"
-VERDICT = Verdict(CheckResult.FAIL, "SELECT * on a partitioned table without a partition filter")
-
-#: One child per case; the wrapper reports the child's own wall time and peak RSS (ru_maxrss of the
-#: only child it waited for), so the wrapper's footprint is not counted.
-_WRAPPER = """
-import resource, subprocess, sys, time
-t = time.perf_counter()
-subprocess.run([sys.executable, "-c", sys.argv[1]], check=True)
-wall = time.perf_counter() - t
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
-IMPORT_CASES = {
-    "python -c pass": "pass",
-    "import dwevents.dataworks.client": "import dwevents.dataworks.client",
-    "SDK client import": "from alibabacloud_dataworks_public20200518.client import Client",
-    "DataWorksClient.warm() (sdk)": (
-        "from dwevents.dataworks.client import DataWorksClient; "
-        "from dwevents.dataworks.settings import DataWorksSettings; "
-        "DataWorksClient(DataWorksSettings(endpoint='x', access_key_id='a', access_key_secret='b', "
-        "transport='sdk')).warm()"
-    ),
-    "DataWorksClient.warm() (lean)": (
-        "from dwevents.dataworks.client import DataWorksClient; "
-        "from dwevents.dataworks.settings import DataWorksSettings; "
-        "DataWorksClient(DataWorksSettings(endpoint='x', access_key_id='a', access_key_secret='b', "
-        "transport='lean')).warm()"
-    ),
+VERDICT_ACTIONS = frozenset({"UpdateIDEEventResult", "UpdateWorkbenchEventResult", "CallbackExtension"})
+#: The SDK method of each wire action (the SDK's own snake-casing of the API names).
+SDK_METHODS = {
+    "UpdateIDEEventResult": "update_ideevent_result",
+    "UpdateWorkbenchEventResult": "update_workbench_event_result",
+    "CallbackExtension": "callback_extension",
+    "GetIDEEventDetail": "get_ideevent_detail",
+    "GetExtension": "get_extension",
+    "GetOptionValueForProject": "get_option_value_for_project",
 }
+NO_LOOKUP_RULES = """\
+# bench: a rule that needs nothing from DataWorks and passes (no GetIDEEventDetail, no GetExtension)
+version: 1
+rules:
+  - name: bench-operators
+    events: [commit-file]
+    check:
+      deny:
+        field: operator
+        values: ["nobody-at-all"]
+    verdict: FAIL
+    tip: "operator {value} may not commit"
+"""
+MAX_PT_FILE = "SELECT * FROM t WHERE ds = MAX_PT('t');"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+def worker(params: dict[str, Any], result_path: str) -> None:
+    """In the child (stdout is /dev/null): the measurement."""
+    import os
+    import types
 
+    from alibabacloud_dataworks_public20200518 import models
+    from alibabacloud_dataworks_public20200518.client import Client
+    from alibabacloud_tea_openapi.models import Config
 
-def summary(samples_s: list[float]) -> dict[str, float]:
-    ms = [s * 1000 for s in samples_s]
-    return {
-        "p50_ms": percentile(ms, 50),
-        "p99_ms": percentile(ms, 99),
-        "mean_ms": statistics.fmean(ms),
-        "n": len(ms),
-    }
+    from dwevents import FunctionApp
+    from dwevents.dataworks.client import DataWorksClient
+    from dwevents.dataworks.settings import DataWorksSettings
 
+    class TimedClient(DataWorksClient):
+        """The default client, noting each call: (action, params, start, end)."""
 
-def measure_latency(calls: int, warmup: int) -> dict[str, Any]:
-    with DataWorksApiStandIn() as standin:
-        env = standin.client_env()
-        sdk_client = DataWorksClient(DataWorksSettings.from_env(environ=env))
-        lean_client = DataWorksClient(
-            DataWorksSettings.from_env(environ={**env, "DWEVENTS_DATAWORKS_TRANSPORT": "lean"})
+        calls: list[tuple[str, dict[str, Any], float, float]] = []
+
+        def call(self, action: str, params: Mapping[str, Any], *, timeout_s: float) -> dict[str, Any]:
+            start = time.perf_counter()
+            try:
+                return super().call(action, params, timeout_s=timeout_s)
+            finally:
+                self.calls.append((action, dict(params), start, time.perf_counter()))
+
+    environ = dict(os.environ)
+    client = TimedClient(DataWorksSettings.from_env(environ=environ))
+    app = FunctionApp("FileChange", environ=environ, dataworks_client=client)
+    ctx = types.SimpleNamespace(
+        request_id="bench",
+        account_id=params["account"],
+        region="cn-hangzhou",
+        function=types.SimpleNamespace(name="dwevents-bench", timeout=60),
+    )
+    app.initialize(ctx)
+    bare = Client(
+        Config(
+            access_key_id=environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+            access_key_secret=environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+            endpoint=environ["DWEVENTS_DATAWORKS_ENDPOINT"],
+            protocol="http",
         )
-        sdk_client.warm()
-        lean_client.warm()
+    )
 
-        from alibabacloud_dataworks_public20200518 import models
-        from alibabacloud_dataworks_public20200518.client import Client
-        from alibabacloud_tea_openapi.utils_models import Config
+    def bare_calls(calls: list[tuple[str, dict[str, Any]]]) -> float:
+        start = time.perf_counter()
+        for action, wire in calls:
+            request = getattr(models, f"{action}Request")().from_map(wire)
+            getattr(bare, SDK_METHODS[action])(request)
+        return time.perf_counter() - start
 
-        bare = Client(
-            Config(
-                access_key_id=DEFAULT_ACCESS_KEY_ID,
-                access_key_secret=DEFAULT_ACCESS_KEY_SECRET,
-                endpoint=standin.endpoint,
-                protocol="http",
-            )
-        )
+    template = json.loads(Path(params["sample"]).read_bytes())
+    series: dict[str, list[float]] = {"handler": [], "inside": [], "own": [], "bare": []}
+    actions: dict[str, int] = {}
+    unacknowledged = 0
+    outcomes: dict[str, int] = {}
+    previous: list[tuple[str, dict[str, Any]]] = []
+    for i in range(params["warmup"] + params["calls"]):
+        template["id"] = f"latency-{i}"
+        raw = json.dumps(template).encode()
+        TimedClient.calls = []
 
-        def via(client: DataWorksClient) -> Callable[[int], bool]:
-            def run(i: int) -> bool:
-                receipt = send_verdict(
-                    client,
-                    ReplyApi.UPDATE_IDE_EVENT_RESULT,
-                    message_id=f"m-{i}",
-                    extension_code="bench",
-                    verdict=VERDICT,
-                    deadline=time.monotonic() + 5,
+        def run_handler(raw: bytes = raw) -> tuple[float, float, list[tuple[str, dict[str, Any]]], str]:
+            start = time.perf_counter()
+            out = app.handler(raw, ctx)
+            calls = TimedClient.calls
+            acks = [c for c in calls if c[0] in VERDICT_ACTIONS]
+            if not acks:
+                return float("nan"), 0.0, [], out
+            acked = acks[0][3]
+            before = [c for c in calls if c[3] <= acked]
+            inside = sum(end - begin for _a, _p, begin, end in before)
+            return acked - start, inside, [(a, p) for a, p, _b, _e in before], out
+
+        if i % 2:
+            handler_s, inside_s, needed, out = run_handler()
+            bare_s = bare_calls(needed)
+        else:  # bare first: the same calls as the previous event's decision (same rules, same answers)
+            bare_s = bare_calls(previous) if previous else float("nan")
+            handler_s, inside_s, needed, out = run_handler()
+        previous = needed
+        verdict = json.loads(out)["events"][0]["verdict"] or {}
+        if not verdict.get("acknowledged"):
+            unacknowledged += 1
+        outcomes[str(verdict.get("result"))] = outcomes.get(str(verdict.get("result")), 0) + 1
+        if i < params["warmup"]:
+            continue
+        for action, _ in needed:
+            actions[action] = actions.get(action, 0) + 1
+        series["handler"].append(handler_s)
+        series["inside"].append(inside_s)
+        series["own"].append(handler_s - inside_s)
+        if bare_s == bare_s:  # not NaN
+            series["bare"].append(bare_s)
+    Path(result_path).write_text(
+        json.dumps({
+                "series_s": series,
+                "actions": actions,
+                "unacknowledged": unacknowledged,
+                "verdicts": outcomes,
+            })
+    )
+
+
+def _summary(values_s: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values_s]
+    return {"p50_ms": round(median(ms), 4), "p99_ms": round(percentile(ms, 99), 4), "n": len(ms)}
+
+
+def measure(calls: int, warmup: int) -> dict[str, Any]:
+    commit = next(s for s in samples("FileChange") if s.event_code == "commit-file")
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        rules = Path(tmp) / "no-lookup.yaml"
+        rules.write_text(NO_LOOKUP_RULES, encoding="utf-8")
+        variants: list[tuple[str, str | None, dict[str, str]]] = [
+            ("default rules", None, {}),
+            ("default rules, WARN", MAX_PT_FILE, {}),
+            ("no-lookup rules", None, {"DWEVENTS_RULES": str(rules)}),
+        ]
+        for name, file_content, extra in variants:
+            with standin(file_content=file_content) as server:
+                params = {
+                    "sample": str(commit.path),
+                    "calls": calls,
+                    "warmup": warmup,
+                    "account": ACCOUNT,
+                    "function_dir": str(FUNCTIONS / "FileChange"),
+                }
+                code = (
+                    f"import sys; sys.path.insert(0, {str(BENCH)!r}); import reply_latency; "
+                    f"reply_latency.worker({params!r}, sys.argv[1])"
                 )
-                return receipt.acknowledged
-
-            return run
-
-        def bare_sdk(i: int) -> bool:
-            bare.update_ideevent_result(
-                models.UpdateIDEEventResultRequest(
-                    message_id=f"m-{i}",
-                    extension_code="bench",
-                    check_result="FAIL",
-                    check_result_tip=VERDICT.tip,
-                )
-            )
-            return True
-
-        # The whole extension handler: decode, trust, idempotency, policy (default rules: GetExtension
-        # cached, GetIDEEventDetail for the MAX_PT check), verdict, audit: handler start → acknowledged.
-        import json as _json
-
-        from dwevents.local.fc_context import FunctionMeta, LocalContext
-        from dwevents.runtime import FunctionApp
-
-        app = FunctionApp(
-            "FileChange",
-            environ={
-                **env,
-                "DWEVENTS_EXTENSION_CODE": "bench",
-                "DWEVENTS_ALLOWED_ACCOUNTS": "1234567890123456",
-            },
-        )
-        context = LocalContext(function=FunctionMeta(name="bench", timeout=30), account_id="1234567890123456")
-        app.initialize(context)
-        commit = _json.loads(
-            (Path(__file__).resolve().parents[1] / "events/FileChange/commit-file.json").read_text()
-        )
-
-        def handler(i: int) -> bool:
-            commit["id"] = f"handler-{i}"
-            result = app.process(_json.dumps(commit).encode(), context)
-            verdict = result.events[0].verdict
-            return bool(verdict and verdict.acknowledged)
-
-        variants: dict[str, Callable[[int], bool]] = {
-            "bare SDK update_ideevent_result": bare_sdk,
-            "send_verdict (sdk transport)": via(sdk_client),
-            "send_verdict (lean transport)": via(lean_client),
-            "handler start → acknowledged": handler,
-        }
-        samples: dict[str, list[float]] = {name: [] for name in variants}
-        names = list(variants)
-        for i in range(warmup + calls):
-            for k in range(len(names)):  # rotate the order each round
-                name = names[(i + k) % len(names)]
-                started = time.perf_counter()
-                ok = variants[name](i)
-                elapsed = time.perf_counter() - started
-                if not ok:
-                    raise SystemExit(f"{name}: verdict not acknowledged")
-                if i >= warmup:
-                    samples[name].append(elapsed)
-        received = len(standin.verdicts)
-    result = {name: summary(values) for name, values in samples.items()}
-    floor = result["bare SDK update_ideevent_result"]
-    for name in names[1:]:
-        result[name]["ratio_p50_vs_bare"] = result[name]["p50_ms"] / floor["p50_ms"]
-        result[name]["ratio_p99_vs_bare"] = result[name]["p99_ms"] / floor["p99_ms"]
-    return {"variants": result, "verdicts_received": received}
-
-
-def measure_imports(repeats: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for label, code in IMPORT_CASES.items():
-        walls, rss = [], []
-        for _ in range(repeats):
-            line = subprocess.run(
-                [sys.executable, "-c", _WRAPPER, code], capture_output=True, text=True, check=True
-            ).stdout.split()
-            walls.append(float(line[0]))
-            rss.append(int(line[1]) / 1024)  # Linux: KiB → MiB
-        out[label] = {
-            "wall_s_median": statistics.median(walls),
-            "peak_rss_mib_median": statistics.median(rss),
-            "repeats": repeats,
-        }
-    base = out["python -c pass"]
-    for row in out.values():
-        row["wall_ratio_vs_pass"] = row["wall_s_median"] / base["wall_s_median"]
-        row["extra_rss_mib"] = row["peak_rss_mib_median"] - base["peak_rss_mib_median"]
-    return out
+                child = run_child(code, env=function_env({**server.env, **extra}))
+            series = child.result["series_s"]
+            if child.result["unacknowledged"]:
+                raise RuntimeError(f"{name}: {child.result['unacknowledged']} verdict(s) not acknowledged")
+            row = {key: _summary(values) for key, values in series.items()}
+            row["calls_per_event"] = {a: round(n / max(1, calls), 3) for a, n in child.result["actions"].items()}
+            row["verdicts"] = child.result["verdicts"]
+            row["ratio_p99_handler_vs_bare"] = round(row["handler"]["p99_ms"] / row["bare"]["p99_ms"], 2)
+            row["ratio_p50_handler_vs_bare"] = round(row["handler"]["p50_ms"] / row["bare"]["p50_ms"], 2)
+            rows[name] = row
+    return {"calls": calls, "warmup": warmup, "variants": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("DWEVENTS_LOG_LEVEL", "WARNING")  # the handler variant logs; keep the table clean
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--calls", type=int, default=300, help="measured calls per variant (default 300)")
-    parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=3, help="child processes per import case")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1000, help="measured events per variant")
+    parser.add_argument("--warmup", type=int, default=100)
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    latency = measure_latency(max(1, min(args.calls, 5000)), max(0, min(args.warmup, 500)))
-    imports = measure_imports(max(1, min(args.repeats, 10)))
-
-    print(f"\nVerdict latency, loopback stand-in ({args.calls} calls each, interleaved)")
-    print(f"{'variant':<34}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'p50 ×bare':>11}{'p99 ×bare':>11}")
-    for name, row in latency["variants"].items():
-        r50 = f"{row['ratio_p50_vs_bare']:.2f}" if "ratio_p50_vs_bare" in row else "1.00"
-        r99 = f"{row['ratio_p99_vs_bare']:.2f}" if "ratio_p99_vs_bare" in row else "1.00"
-        print(f"{name:<34}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['mean_ms']:>9.2f}{r50:>11}{r99:>11}")
-    print(f"\nImport cost (child interpreter, median of {args.repeats})")
-    print(f"{'case':<34}{'wall s':>9}{'×pass':>8}{'peak RSS MiB':>14}{'+MiB':>8}")
-    for label, row in imports.items():
+    result = measure(max(1, args.calls), max(0, args.warmup))
+    print(f"{'variant':<22}{'handler p50/p99 ms':>20}{'bare p50/p99 ms':>18}{'own p99 ms':>12}{'p99 ×bare':>11}")
+    for name, row in result["variants"].items():
         print(
-            f"{label:<34}{row['wall_s_median']:>9.3f}{row['wall_ratio_vs_pass']:>8.1f}"
-            f"{row['peak_rss_mib_median']:>14.1f}{row['extra_rss_mib']:>8.1f}"
+            f"{name:<22}{row['handler']['p50_ms']:>10.3f}/{row['handler']['p99_ms']:<9.3f}"
+            f"{row['bare']['p50_ms']:>8.3f}/{row['bare']['p99_ms']:<9.3f}{row['own']['p99_ms']:>12.3f}"
+            f"{row['ratio_p99_handler_vs_bare']:>11}  calls/event {row['calls_per_event']} {row['verdicts']}"
         )
-
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "benchmark": "reply_latency",
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "calls": args.calls,
-        "latency": latency,
-        "imports": imports,
-        "elapsed_s": time.perf_counter() - started,
-    }
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {RESULTS} in {report['elapsed_s']:.1f} s")
+    write_json("reply_latency", result)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -378,3 +378,25 @@ def test_given_a_decider_that_never_returns_then_the_fail_mode_verdict_goes_out_
     [verdict] = standin.verdicts
     assert verdict.check_result == "FAIL" and "did not finish within" in verdict.tip
     assert answer["events"][0]["verdict"]["origin"] == "fail-closed"
+
+
+def test_given_another_invocation_holds_the_event_then_a_retry_is_asked_and_fc_direct_gets_the_fail_mode(
+    make_app: Callable[..., FunctionApp], standin: Any, fc_context: Any
+) -> None:
+    # GIVEN events whose idempotency records another (live) invocation holds right now
+    files, downloads = make_app(), make_app("ResourcesDownload", DWEVENTS_FAIL_MODE="FAIL")
+    direct = load_sample("fc-direct/download-resources")
+    files.initialize(fc_context())
+    downloads.initialize(fc_context())
+    files.pipeline().idempotency.claim("acs.dataworks", "held", remaining_ms=60_000)
+    downloads.pipeline().idempotency.claim("acs.dataworks", direct["messageId"], remaining_ms=60_000)
+    # WHEN they are delivered
+    result = files.process(raw(event(COMMIT, "held")), fc_context())
+    answer = json.loads(downloads.handler(raw(direct), fc_context()))
+    # THEN the EventBridge delivery is retried later, undecided and unanswered (the holder answers)
+    assert result.events[0].retry and "another invocation" in (result.events[0].error or "")
+    with pytest.raises(RetryBatchError, match="held"):
+        result.handler_return()
+    assert standin.verdicts == []
+    # AND the FC-direct call, which has no retry, gets the fail-mode answer as its return value
+    assert answer["checkResult"] == "FAIL" and "another invocation" in answer["checkResultTip"]

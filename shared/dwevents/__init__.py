@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from dwevents._version import __version__ as __version__
 from dwevents.catalogue import CATALOGUE as _CATALOGUE
 
 if TYPE_CHECKING:
@@ -79,7 +80,6 @@ if TYPE_CHECKING:
         Verdict as Verdict,
     )
 
-__version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "FunctionApp": "dwevents.runtime",

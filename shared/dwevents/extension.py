@@ -277,9 +277,11 @@ def stored_verdict(record: Mapping[str, Any]) -> Verdict | None:
     if not isinstance(record, Mapping) or record.get("result") not in RESULT_NAMES:
         return None
     rule = record.get("rule")
-    return Verdict(
-        CheckResult(record["result"]),
-        str(record.get("tip") or ""),
-        rule if isinstance(rule, str) else None,
-        "stored",
+    return Verdict.from_dict(
+        {
+            "result": str(record["result"]),
+            "tip": str(record.get("tip") or ""),
+            "rule": rule if isinstance(rule, str) else None,
+            "origin": "stored",
+        }
     )

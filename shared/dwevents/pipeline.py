@@ -157,7 +157,9 @@ class Pipeline:
             return
         forced = letter = None
         if self.setup_error is not None:
-            forced = letter = f"configuration error: {self.setup_error}"
+            # The error itself is logged once, at cold start; per event only a pointer to it.
+            forced = f"configuration error: {self.setup_error}"
+            letter = "not processed: the function's configuration is broken (see the cold-start error)"
         elif unreadable is not None:
             forced, letter = f"the event could not be read: {unreadable}", f"undecodable: {unreadable}"
         if forced is not None and not needs_verdict(event):
@@ -251,11 +253,14 @@ class Pipeline:
             text = logs.error_text(exc)
             if needs_verdict(event):
                 logger.warning(
-                    "idempotency store unavailable (%s); answering anyway: a retry may answer again", text
+                    "idempotency store unavailable or failing (%s); answering anyway, at least once",
+                    text,
                 )
                 return None
-            logger.error("idempotency store unavailable: %s", text)
-            result.outcome, result.error, result.retry = Outcome.FAILED, text, True
+            logger.error("idempotency store failed: %s", text)
+            result.outcome, result.error, result.retry = Outcome.FAILED, text, exc.transient
+            if not exc.transient:  # e.g. a foreign value under the key: retrying cannot help
+                self._dead_letter(event, f"idempotency store: {text}")
             return None
 
     def _verdict(

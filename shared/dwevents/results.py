@@ -152,9 +152,16 @@ class InvocationResult:
             raise RetryBatchError(f"{len(failed)} event(s) need a retry: {', '.join(failed)}")
 
     def handler_return(self) -> str:
-        """The JSON text FC returns (the ExtensionResponse for an FC-direct message), or the retry error."""
+        """The JSON text FC returns, or the retry error.
+
+        An FC-direct message always gets its ExtensionResponse: DataWorks invoked the function itself
+        and reads the answer from the return value (there is no EventBridge retry to ask for), so a
+        failure there was already turned into the fail-mode answer.
+        """
+        if self.answer is not None:
+            return dumps(self.answer.as_dict())
         self.raise_for_retry()
-        return dumps(self.answer.as_dict() if self.answer is not None else self.as_dict())
+        return dumps(self.as_dict())
 
 
 def dumps(doc: Any) -> str:

@@ -10,22 +10,22 @@ Why each check:
   is not a FileChange event.
 * **FC-direct** messages (``messageId`` / ``messageBody``) carry no source or account: only the
   functions DataWorks invokes directly (ResourcesDownload, ResourcesUpload) accept them, and only for
-  the event codes it sends that way. The DataWorks "Event list and message format" page says the
-  FC-direct path serves the data download pre-event, while its own FC-direct sample is the upload
-  event (``upload-data-to-table``); both are accepted.
+  the event codes the catalogue marks ``fc_direct``. The DataWorks "Event list and message format"
+  page says the FC-direct path serves the data download pre-event, while its own FC-direct sample is
+  the upload event (``upload-data-to-table``); the catalogue marks both.
 """
 
 from __future__ import annotations
 
-from dwevents.catalogue import lookup
+from dwevents.catalogue import CATALOGUE, lookup
 from dwevents.config import TrustConfig
 from dwevents.envelope import DataWorksEvent
 from dwevents.errors import RefusedEventError
 
-#: FC-direct event codes, per function. See the module docstring for why both are here.
+#: FC-direct event codes, per function: the catalogue's ``fc_direct`` entries (see the module docstring).
 FC_DIRECT_EVENT_CODES: dict[str, frozenset[str]] = {
-    "ResourcesDownload": frozenset({"download-resources"}),
-    "ResourcesUpload": frozenset({"upload-data-to-table"}),
+    category: frozenset(s.event_code for s in CATALOGUE if s.fc_direct and s.category == category)
+    for category in dict.fromkeys(s.category for s in CATALOGUE if s.fc_direct)
 }
 
 

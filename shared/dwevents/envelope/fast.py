@@ -5,8 +5,8 @@ pydantic-core call (``validate_json``) against a model made of the envelope (eve
 sent, as extras) and the payload model of the event's type, so the JSON is parsed once, into typed
 values, and the envelope bookkeeping is a few dictionary reads.
 
-The type is read from the bytes before parsing (the last ``"type": "..."`` in the text, where
-EventBridge puts it) and confirmed against the parsed envelope. Anything unusual — another shape, an
+The type is read from the bytes before parsing (the first ``"dataworks:…"`` text) and confirmed
+against the parsed envelope. Anything unusual — another shape, an
 unknown or case-variant type, ``data`` as text, a field that does not validate, a limit that
 :func:`~dwevents.envelope.limits.fits` cannot prove — returns ``None``: the general path
 (:mod:`dwevents.envelope.shapes`) then decodes the input, and is the one to name what is wrong. Both
@@ -29,8 +29,7 @@ from dwevents.envelope.event import DataWorksEvent, make_event
 from dwevents.envelope.limits import fits
 from dwevents.envelope.shapes import parse_time
 
-_TYPE_KEY = b'"type"'
-_WHITESPACE = b" \t\n\r"
+_TYPE_PREFIX = b'"dataworks:'
 _ENVELOPES: dict[str, Any] = {}
 
 
@@ -89,19 +88,17 @@ def _data_of(raw: bytes) -> Callable[[], Mapping[str, Any]]:
 
 
 def _spec_of(raw: bytes) -> EventSpec | None:
-    """The catalogue entry of the last ``"type": "<text>"`` in ``raw`` (exact spelling only)."""
-    at = raw.rfind(_TYPE_KEY)
-    if at < 0:
+    """The catalogue entry named by the first ``"dataworks:…"`` text in ``raw`` (every catalogue type
+    has that form; it is the ``type`` value unless the payload quotes one first — then the parsed
+    envelope disagrees and the general path decodes)."""
+    start = raw.find(_TYPE_PREFIX) + 1
+    if not start:
         return None
-    rest = raw[at + len(_TYPE_KEY) : at + len(_TYPE_KEY) + 160].lstrip(_WHITESPACE)
-    if rest[:1] != b":":
-        return None
-    rest = rest[1:].lstrip(_WHITESPACE)
-    end = rest.find(b'"', 1)
-    if rest[:1] != b'"' or end < 0:
+    end = raw.find(b'"', start)
+    if end < 0:
         return None
     try:
-        return BY_TYPE.get(rest[1:end].decode("ascii"))
+        return BY_TYPE.get(raw[start:end].decode("ascii"))
     except UnicodeDecodeError:
         return None
 

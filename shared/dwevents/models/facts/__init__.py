@@ -31,7 +31,7 @@ __all__ = ["Facts", "derivation_for", "derives", "facts_of", "generic_facts", "l
 Coded = Enum | int | str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What an event is about, in one vocabulary, whatever its payload model.
 
@@ -101,8 +101,8 @@ class Facts:
 
     def __post_init__(self) -> None:
         # An empty string on the wire ("operator": "") is no fact: readers test for None only.
-        for name, value in self.__dict__.items():
-            if value == "":
+        for name in _TEXT_FACTS:
+            if getattr(self, name) == "":
                 object.__setattr__(self, name, None)
 
     @property
@@ -129,6 +129,12 @@ class Facts:
     @property
     def instance(self) -> int | str | list[int] | None:
         return self.instance_id if self.instance_id is not None else (list(self.instance_ids) or None)
+
+
+#: The facts that hold text as sent, where DataWorks may send an empty string.
+_TEXT_FACTS = tuple(
+    name for name, kind in Facts.__annotations__.items() if "str" in str(kind) and "tuple" not in str(kind)
+)
 
 
 def plain(value: Any) -> Any:
