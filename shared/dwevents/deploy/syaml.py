@@ -5,12 +5,12 @@ reads each function's runtime, and the bus tool mirrors the rules: all of them r
 :func:`load_syaml` instead of re-parsing it their own way. Dependency-light on purpose (PyYAML only; the
 catalogue is imported only to compute the expected patterns) because the emulator loads it per run.
 
-Rendering follows ``s preview`` (Serverless Devs 3.x) for what this project uses: YAML anchors and merge
-keys, ``${vars.a.b}`` (a whole-value reference keeps the value's type), ``${env('NAME')}`` and
-``${env('NAME', 'default')}``, and ``extend: {name, ignore}`` against ``template`` (dicts merge deeply,
-lists and scalars of the resource win). An ``${env(...)}`` whose variable is unset and that has no default
-stays in place as a placeholder, where ``s`` would stop with an error; other expressions (``${path(..)}``,
-``${config(..)}``, ``${resources..}``) are left as written.
+Rendering (dwevents/deploy/render.py) follows ``s preview`` (Serverless Devs 3.x) for what this project
+uses: YAML anchors and merge keys, ``${vars.a.b}`` (a whole-value reference keeps the value's type),
+``${env('NAME')}`` and ``${env('NAME', 'default')}``, and ``extend: {name, ignore}`` against ``template``
+(dicts merge deeply, lists and scalars of the resource win). An ``${env(...)}`` whose variable is unset and
+that has no default stays in place as a placeholder, where ``s`` would stop with an error; other
+expressions (``${path(..)}``, ``${config(..)}``, ``${resources..}``) are left as written.
 
 Patterns. Every function's EventBridge pattern is declared once, as compact JSON in
 ``vars.patterns.<Category>`` (generated from the catalogue, dwevents/deploy/patterns.py). That one

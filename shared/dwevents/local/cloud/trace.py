@@ -55,13 +55,15 @@ def publish(
     """Put ``event`` (a CloudEvent dict) on ``bus`` as DataWorks would and deliver it to matching rules."""
     from dwevents.pattern import PatternError, compile_pattern
 
-    if bus not in cloud.buses:
-        raise KeyError(f"no bus {bus!r} in the stand-in")
+    with cloud.lock:  # a snapshot: the pushes below run functions, which must not hold the lock
+        if bus not in cloud.buses:
+            raise KeyError(f"no bus {bus!r} in the stand-in")
+        rules = sorted((rule.copy() for rule in cloud.buses[bus].values()), key=lambda r: r.name)
     received = now_ms() if received_ms is None else int(received_ms)
     traced = TracedEvent(bus, json.loads(json.dumps(event)), received)
     base = {"EventId": traced.event_id, "EventBusName": bus, "EventSource": str(event.get("source") or "")}
     traced.traces.append({**base, "Action": "PutEvent", "ReceivedTime": received, "ActionTime": received})
-    for rule in sorted(cloud.buses[bus].values(), key=lambda r: r.name):
+    for rule in rules:
         if rule.status != "ENABLE":
             continue
         try:
@@ -94,7 +96,8 @@ def publish(
                     "ActionTime": received,
                 }
             )
-    cloud.traced.append(traced)
+    with cloud.lock:
+        cloud.traced.append(traced)
     return traced
 
 
