@@ -127,8 +127,11 @@ def _cases(artifact: Path | None) -> dict[str, tuple[str, Path | None]]:
     return cases
 
 
-def measure(runs: int, *, artifact: Path | None = None, sweep: bool = True) -> dict[str, Any]:
-    """Median cold start of every case (interleaved) and, with ``sweep``, every function's cold peak RSS."""
+def measure(
+    runs: int, *, artifact: Path | None = None, sweep: bool = True, sweep_only: list[str] | None = None
+) -> dict[str, Any]:
+    """Median cold start of every case (interleaved) and, with ``sweep``, every function's cold peak RSS
+    (or only those of ``sweep_only``)."""
     cases = _cases(artifact)
     times: dict[str, list[float]] = {name: [] for name in cases}
     rss: dict[str, list[float]] = {name: [] for name in cases}
@@ -159,7 +162,7 @@ def measure(runs: int, *, artifact: Path | None = None, sweep: bool = True) -> d
             }
             for name in cases
         }
-        functions = _sweep(env) if sweep else {}
+        functions = _sweep(env, sweep_only or categories()) if sweep else {}
     return {"runs": runs, "cases": rows, "functions": functions}
 
 
@@ -170,10 +173,10 @@ def _check(name: str, result: Mapping[str, Any], cwd: Path | None) -> None:
         raise RuntimeError(f"{name}: the verdict was not acknowledged: {result['returns'][-1][:300]}")
 
 
-def _sweep(env: Mapping[str, str]) -> dict[str, Any]:
+def _sweep(env: Mapping[str, str], which: list[str]) -> dict[str, Any]:
     """Per function: import, initialize, a regular event, then an extension event (where there are)."""
     out: dict[str, Any] = {}
-    for category in categories():
+    for category in which:
         regular = first(category, extension=False)
         extension = first(category, extension=True)
         events = [s.path for s in (regular, extension) if s is not None]

@@ -295,6 +295,22 @@ CASES = [
         "DqcCheck/batch-delete-data-quality-evaluation-tasks",
         expected=(CB, "OK", ""),
     ),
+    # -- deploy-hours.yaml (an allowed window) ---------------------------------------------------
+    Case(
+        "deploy-after-hours",
+        "deploy-hours",
+        "FileChange/deploy-file",
+        clock=datetime(2026, 11, 25, 19, 30, tzinfo=CST),
+        expected=(
+            IDE,
+            "FAIL",
+            "Deploys run only 10:00-18:00 on mon,tue,wed,thu,fri (Asia/Shanghai); it is 2026-11-25 19:30 "
+            "Asia/Shanghai. Ask the platform team for an exception.",
+        ),
+    ),
+    Case(
+        "deploy-in-hours-ok", "deploy-hours", "FileChange/deploy-file", clock=QUIET, expected=(IDE, "OK", "")
+    ),
     # -- default.yaml ----------------------------------------------------------------------------
     Case(
         "default-max-pt-warns",

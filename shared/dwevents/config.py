@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from dwevents import env
 from dwevents.actions.notify.config import SIGNED_TYPES, ChannelConfig, channel_error_key, webhook_type
@@ -55,13 +55,26 @@ class MetricsConfig(Strict):
 
 
 class RouteConfig(Strict):
-    """Send events matching ``events`` (eventCodes or types) and ``when`` (an EventBridge pattern)."""
+    """Send events matching ``events`` (eventCodes or types) and ``when`` (an EventBridge pattern);
+    with ``verdicts``, only extension points that got one of those verdicts (e.g. ``[FAIL]``: blocked)."""
 
     name: str
     events: list[str]
     when: dict[str, Any] | None = None
     channels: list[str] = Field(default_factory=list)
     severity: Literal["info", "warning", "critical"] | None = None
+    verdicts: list[Literal["OK", "WARN", "FAIL"]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _verdicts_need_extension_points(self) -> RouteConfig:
+        from dwevents.catalogue import lookup
+
+        if self.verdicts:
+            specs = [(e, lookup(e if ":" in e else None, e)) for e in self.events]
+            regular = [e for e, spec in specs if spec is not None and not spec.is_extension]
+            if regular:
+                raise ValueError(f"verdicts: {', '.join(regular)} never gets a verdict (a regular event)")
+        return self
 
     @field_validator("events")
     @classmethod

@@ -37,6 +37,7 @@ from dwevents.models.base import GenericPayload
 from dwevents.results import DirectAnswer, EventResult, Outcome, VerdictReport
 from dwevents.router import Router
 from dwevents.trust import check_trust, is_unknown_blocking_direct
+from dwevents.verdict import Verdict
 
 logger = logging.getLogger("dwevents.runtime")
 
@@ -106,7 +107,7 @@ class Pipeline:
     audit: AuditSink
     dead_letter: DeadLetterSink
     extension: ExtensionService | None
-    default_reaction: Callable[[DataWorksEvent, Invocation], Any]
+    default_reaction: Callable[[DataWorksEvent, Invocation, Verdict | None], Any]
     #: The configuration or rules error this instance started with; extension points get the fail mode.
     setup_error: str | None = None
 
@@ -312,8 +313,11 @@ class Pipeline:
         )
         self.audit.write(record)
         result.actions.insert(0, {"action": "audit", "record": record})
-        reaction = self.router.resolve(event) if self.router.is_custom(event) else self.default_reaction
-        outcome = reaction(event, invocation)
+        if self.router.is_custom(event):
+            outcome = self.router.resolve(event)(event, invocation)
+        else:  # the default reaction also gets the verdict: routes may filter on it, texts say it
+            decided = verdict.verdict if verdict is not None else None
+            outcome = self.default_reaction(event, invocation, decided)
         if isinstance(outcome, Mapping):
             result.actions.extend(outcome.get("actions") or [])
         failed = [a for a in result.actions if a.get("action") == "notify" and not a.get("ok")]

@@ -31,6 +31,7 @@ from dwevents.recorder import Recorder
 from dwevents.results import EventResult, InvocationResult, Outcome, RetryBatchError
 from dwevents.router import Action, Router
 from dwevents.trust import FC_DIRECT_EVENT_CODES
+from dwevents.verdict import Verdict
 
 if TYPE_CHECKING:
     from dwevents.actions.routes import Notifier
@@ -155,9 +156,12 @@ class FunctionApp:
     def _failed(invocation: Invocation, error: str | None) -> EventResult:
         return EventResult(None, None, None, invocation.function_name, Outcome.FAILED, error=error)
 
-    def default_action(self, event: DataWorksEvent, invocation: Invocation) -> dict[str, Any]:
+    def default_action(
+        self, event: DataWorksEvent, invocation: Invocation, verdict: Verdict | None = None
+    ) -> dict[str, Any]:
         """The default reaction: metric lines and notifications. Call it from your own reaction to keep
-        them (audit and verdict are the pipeline's and always happen)."""
+        them (audit and verdict are the pipeline's and always happen). ``verdict``: what the extension
+        point got, for routes that filter on it (``notifications.routes[].verdicts``)."""
         from dwevents.actions.metrics import emit, metric_lines
 
         pipeline = self.pipeline(invocation.context)
@@ -168,7 +172,7 @@ class FunctionApp:
                 emit(lines)
                 actions.append({"action": "metrics", "lines": lines})
         assert self._notifier is not None
-        for delivery in self._notifier.notify(event, deadline=invocation.deadline - 1.0):
+        for delivery in self._notifier.notify(event, deadline=invocation.deadline - 1.0, verdict=verdict):
             actions.append({"action": "notify", **delivery})
         return {"actions": actions}
 

@@ -50,8 +50,8 @@ GOOD = {"name": "ok-rule", "events": ["commit-file"], "check": {"code": {"deny":
                     {"code": {"deny": ["x"]}, "limit": {"field": "node_count", "max": 1}},
                 )
             ],
-            "rules[0] (two): check: exactly one check of freeze, code, limit, allow, deny is required; "
-            "got code, limit",
+            "rules[0] (two): check: exactly one check of freeze, window, code, limit, allow, deny is "
+            "required; got code, limit",
         ),
         ([rule("none", ["commit-file"], {})], "rules[0] (none): check: exactly one check"),
         ([{**GOOD, "name": "extra", "severity": "high"}], "rules[0] (extra): severity: unknown key"),

@@ -12,8 +12,8 @@ forms) and ``extension.fileType.{fileType}.{eventCode}.enabled``. Enrichment (Ge
 GetIDEEventDetail, GetOptionValueForProject) happens only when an applicable rule needs it.
 
 The package, bottom up: :mod:`.rules` (the file's schema and loader), :mod:`.enrich` (DataWorks calls and
-extension parameters), :mod:`.checks` (freeze, code, limit, allow/deny, reading the event's facts) and
-:mod:`.engine` (:class:`PolicyEngine`).
+extension parameters), :mod:`.checks` (freeze, allowed window, code, limit, allow/deny, reading the
+event's facts) and :mod:`.engine` (:class:`PolicyEngine`).
 """
 
 from dwevents.policy.checks import (
@@ -22,6 +22,7 @@ from dwevents.policy.checks import (
     check_freeze,
     check_limit,
     check_list,
+    check_window,
     code_text,
 )
 from dwevents.policy.engine import CompiledRule, PolicyEngine
@@ -37,6 +38,7 @@ from dwevents.policy.rules import (
     Rule,
     RulesFile,
     TimeWindow,
+    WindowCheck,
     load_rules,
 )
 
@@ -56,10 +58,12 @@ __all__ = [
     "Rule",
     "RulesFile",
     "TimeWindow",
+    "WindowCheck",
     "check_code",
     "check_freeze",
     "check_limit",
     "check_list",
+    "check_window",
     "code_text",
     "disabled_by_params",
     "load_rules",

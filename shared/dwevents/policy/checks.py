@@ -1,5 +1,5 @@
-"""The built-in checks a rule runs: freeze (a lockdown calendar), code (patterns over the code snapshot),
-limit (numeric bounds) and allow / deny (glob lists).
+"""The built-in checks a rule runs: freeze (a lockdown calendar), window (an allowed window: only between
+… and …), code (patterns over the code snapshot), limit (numeric bounds) and allow / deny (glob lists).
 
 Limits and lists read named values (``node_count``, ``operator`` …) from the event's facts
 (:mod:`dwevents.models.facts`), so a rule means the same field whatever the payload calls it; a
@@ -26,6 +26,7 @@ from dwevents.policy.rules import (
     FreezeCheck,
     LimitCheck,
     ListCheck,
+    WindowCheck,
     zone,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "check_freeze",
     "check_limit",
     "check_list",
+    "check_window",
     "code_text",
     "data_field",
 ]
@@ -106,6 +108,42 @@ def check_freeze(check: FreezeCheck, now: datetime) -> Failure | None:
             reasons = reasons or ["inside a daily freeze window"]
             return Failure({"reason": "; ".join(reasons), "now": local.strftime("%Y-%m-%d %H:%M %Z")})
     return None
+
+
+def check_window(check: WindowCheck, now: datetime) -> Failure | None:
+    """Allowed only inside a window: fails when 'now' (in the check's time zone) is in none of them.
+
+    ``from`` is inclusive, ``to`` exclusive (10:00-18:00 allows 10:00:00 to 17:59:59). An overnight window
+    (22:00-06:00) belongs to the day it starts on, as a freeze window does: with ``weekdays: [fri]`` it
+    allows Friday 22:00 to Saturday 06:00. ``weekdays`` alone allows those whole days.
+    """
+    local = now.astimezone(zone(check.timezone))
+    today, clock = local.date(), local.time().replace(microsecond=0, tzinfo=None)
+    days = set(check.weekdays) or set(WEEKDAYS)
+    anchors: list[date] = []
+    for window in check.between or ():
+        start, end = dtime.fromisoformat(window.start), dtime.fromisoformat(window.end)
+        if start < end:
+            if start <= clock < end:
+                anchors.append(today)
+        elif clock >= start:
+            anchors.append(today)
+        elif clock < end:
+            anchors.append(today - timedelta(days=1))
+    if not check.between:
+        anchors.append(today)
+    if any(WEEKDAYS[day.weekday()] in days for day in anchors):
+        return None
+    hours = ", ".join(f"{w.start}-{w.end}" for w in check.between) or "all day"
+    on = f" on {','.join(d for d in WEEKDAYS if d in days)}" if check.weekdays else ""
+    window_text = f"{hours}{on} ({check.timezone})"
+    return Failure(
+        {
+            "reason": f"outside the allowed window {window_text}",
+            "window": window_text,
+            "now": local.strftime("%Y-%m-%d %H:%M %Z"),
+        }
+    )
 
 
 def code_text(detail: Mapping[str, Any]) -> str:

@@ -27,6 +27,7 @@ from dwevents.policy.checks import (
     check_freeze,
     check_limit,
     check_list,
+    check_window,
     code_text,
     data_field,
 )
@@ -140,6 +141,8 @@ class PolicyEngine:
         check = rule.check
         if check.freeze is not None:
             return check_freeze(check.freeze, self.clock())
+        if check.window is not None:
+            return check_window(check.window, self.clock())
         if check.code is not None:
             return check_code(check.code, code_text(enricher.event_detail(event)))
         if check.limit is not None:

@@ -32,6 +32,7 @@ __all__ = [
     "Rule",
     "RulesFile",
     "TimeWindow",
+    "WindowCheck",
     "load_rules",
     "zone",
 ]
@@ -50,6 +51,15 @@ LIMIT_FIELDS = (
 #: Subjects an ``allow`` / ``deny`` list may name besides ``data.<wireName>``.
 LIST_FIELDS = ("datasource", "operator", "table", "workspace")
 _FIXED_ZONES = {"Asia/Shanghai": 8, "Asia/Hong_Kong": 8, "Asia/Singapore": 8, "Asia/Tokyo": 9, "UTC": 0}
+
+
+def weekday_names(value: list[str]) -> list[str]:
+    """``Monday``, ``tue`` … → ``mon``, ``tue``; an unknown day is an error naming it."""
+    out = [v.strip().lower()[:3] for v in value]
+    bad = [v for v, o in zip(value, out, strict=True) if o not in WEEKDAYS]
+    if bad:
+        raise ValueError(f"unknown weekday {bad[0]!r}; use mon..sun")
+    return out
 
 
 class TimeWindow(Strict):
@@ -87,11 +97,7 @@ class FreezeCheck(Strict):
     @field_validator("weekdays")
     @classmethod
     def _weekdays(cls, value: list[str]) -> list[str]:
-        out = [v.strip().lower()[:3] for v in value]
-        bad = [v for v, o in zip(value, out, strict=True) if o not in WEEKDAYS]
-        if bad:
-            raise ValueError(f"unknown weekday {bad[0]!r}; use mon..sun")
-        return out
+        return weekday_names(value)
 
     @field_validator("timezone")
     @classmethod
@@ -103,6 +109,49 @@ class FreezeCheck(Strict):
     def _something(self) -> FreezeCheck:
         if not (self.dates or self.ranges or self.weekdays or self.windows):
             raise ValueError("a freeze needs dates, ranges, weekdays or windows")
+        return self
+
+
+class WindowCheck(Strict):
+    """An allowed window: the check fails when 'now' is outside it ("deploys only 10:00-18:00, Mon-Fri").
+
+    ``between`` is one ``{from, to}`` or a list of them (from inclusive, to exclusive; an overnight window
+    such as 22:00-06:00 belongs to the day it starts on); ``weekdays`` the days it is open (default every
+    day; alone, whole days). The complement of a freeze, added to ``version: 1``.
+    """
+
+    timezone: str = "Asia/Shanghai"
+    between: list[TimeWindow] = Field(default_factory=list)
+    weekdays: list[str] = Field(default_factory=list)
+
+    @field_validator("between", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+    @field_validator("between")
+    @classmethod
+    def _not_empty(cls, value: list[TimeWindow]) -> list[TimeWindow]:
+        for window in value:
+            if window.start == window.end:
+                raise ValueError(f"window {window.start}-{window.end} is empty")
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[str]) -> list[str]:
+        return weekday_names(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> WindowCheck:
+        if not (self.between or self.weekdays):
+            raise ValueError("an allowed window needs between or weekdays")
         return self
 
 
@@ -165,8 +214,13 @@ class ListCheck(Strict):
         return self
 
 
+#: The check kinds, in the order error messages list them.
+CHECK_KINDS = ("freeze", "window", "code", "limit", "allow", "deny")
+
+
 class Check(Strict):
     freeze: FreezeCheck | None = None
+    window: WindowCheck | None = None
     code: CodeCheck | None = None
     limit: LimitCheck | None = None
     allow: ListCheck | None = None
@@ -174,17 +228,17 @@ class Check(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Check:
-        chosen = [k for k in ("freeze", "code", "limit", "allow", "deny") if getattr(self, k) is not None]
+        chosen = [k for k in CHECK_KINDS if getattr(self, k) is not None]
         if len(chosen) != 1:
             raise ValueError(
-                f"exactly one check of freeze, code, limit, allow, deny is required; got "
-                f"{', '.join(chosen) or 'none'}"
+                f"exactly one check of {', '.join(CHECK_KINDS)} is required; "
+                f"got {', '.join(chosen) or 'none'}"
             )
         return self
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("freeze", "code", "limit", "allow", "deny") if getattr(self, k) is not None)
+        return next(k for k in CHECK_KINDS if getattr(self, k) is not None)
 
 
 class OptionVerdict(Strict):
