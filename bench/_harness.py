@@ -165,12 +165,22 @@ CONTEXT = (
 )
 #: Written last by every child: its done instant (CLOCK_MONOTONIC, shared by all processes), its peak
 #: RSS in KiB and whatever else it put in ``R``.
+SDK_LOADED = f"sorted({{m.split('.')[0] for m in sys.modules if m.startswith({SDK_PREFIXES!r})}})"
 EPILOGUE = (
     "R['rss_kib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "R['sdk_modules'] = sorted({m.split('.')[0] for m in sys.modules if m.startswith(%r)})\n"
+    f"R['sdk_modules'] = {SDK_LOADED}\n"
     "import json as _json\n"
     "open(sys.argv[1], 'w').write(_json.dumps(R))\n"
-) % (SDK_PREFIXES,)
+)
+
+
+def worker_code(module: str, params: Mapping[str, Any]) -> str:
+    """A child that runs ``bench/<module>.py``'s ``worker(params, result_path)`` (warm measurements, where
+    importing a bench module costs nothing that is measured)."""
+    return (
+        f"import sys; sys.path.insert(0, {str(BENCH)!r}); import {module}; "
+        f"{module}.worker({dict(params)!r}, sys.argv[1])"
+    )
 
 
 @dataclass

@@ -36,7 +36,7 @@ from _harness import (
     EPILOGUE,
     FUNCTIONS,
     PRELUDE,
-    SDK_PREFIXES,
+    SDK_LOADED,
     categories,
     first,
     function_env,
@@ -90,10 +90,7 @@ def function_code(function_dir: Path, events: list[Path]) -> str:
         + "index.initialize(ctx)\nR = {'returns': [], 'sdk_before': []}\n"
     )
     for event in events:
-        body += (
-            "R['sdk_before'].append(sorted({m.split('.')[0] for m in sys.modules if m.startswith(%s)}))\n"
-            % repr(SDK_PREFIXES)
-        )
+        body += f"R['sdk_before'].append({SDK_LOADED})\n"
         body += f"R['returns'].append(index.handler(open({str(event)!r}, 'rb').read(), ctx))\n"
     body += "R['done_ns'] = time.monotonic_ns()\nR['dwevents'] = sys.modules['dwevents'].__file__\n"
     return body + EPILOGUE
@@ -198,7 +195,9 @@ def _sweep(env: Mapping[str, str], which: list[str]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="children per case (after one warm-up)")
-    parser.add_argument("--artifact", type=Path, help="a build output (python -m dwevents.deploy.build --out)")
+    parser.add_argument(
+        "--artifact", type=Path, help="a build output (python -m dwevents.deploy.build --out)"
+    )
     parser.add_argument("--no-sweep", action="store_true", help="skip the per-function peak RSS sweep")
     args = parser.parse_args(argv)
     result = measure(max(1, args.runs), artifact=args.artifact, sweep=not args.no_sweep)
@@ -208,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in result["cases"].items():
         print(
             f"{name:<28}{row['median_s']:>10.3f}{row['best_s']:>9.3f}{row['median_s'] / floor:>8.2f}"
-            f"{row['median_s'] / hand:>7.2f}{row['peak_rss_mib']:>10.1f}  {','.join(row['sdk_modules_at_end'])}"
+            f"{row['median_s'] / hand:>7.2f}{row['peak_rss_mib']:>10.1f}  "
+            + ",".join(row["sdk_modules_at_end"])
         )
     for category, row in result["functions"].items():
         print(

@@ -21,7 +21,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _harness import ACCOUNT, BENCH, FUNCTIONS, function_env, mib, run_child, samples, standin, write_json
+from _harness import (
+    ACCOUNT,
+    FUNCTIONS,
+    function_env,
+    mib,
+    run_child,
+    samples,
+    standin,
+    worker_code,
+    write_json,
+)
 
 
 def worker(params: dict[str, Any], result_path: str) -> None:
@@ -69,7 +79,7 @@ def run(category: str, checkpoints: list[int], env: dict[str, str]) -> dict[str,
         "checkpoints": checkpoints,
         "account": ACCOUNT,
     }
-    code = f"import sys; sys.path.insert(0, {str(BENCH)!r}); import memory; memory.worker({params!r}, sys.argv[1])"
+    code = worker_code("memory", params)
     child = run_child(code, env=env, timeout=3600)
     result = child.result
     bad = {k: v for k, v in result["outcomes_sampled"].items() if not k.startswith("processed/")}

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _harness import BENCH, first, function_env, median, run_child, write_json
+from _harness import first, function_env, median, run_child, worker_code, write_json
 
 #: Categories measured: a regular-only function and two that also have extension points.
 CATEGORIES = ("InstanceStatusChanges", "NodeChange", "DqcCheck")
@@ -88,10 +88,7 @@ def measure(events: int, rounds: int, warmup: int = 200) -> dict[str, Any]:
             "warmup": warmup,
             "account": ACCOUNT,
         }
-        code = (
-            f"import sys; sys.path.insert(0, {str(BENCH)!r}); import pipeline; "
-            f"pipeline.worker({params!r}, sys.argv[1])"
-        )
+        code = worker_code("pipeline", params)
         child = run_child(code, env=function_env())
         times = child.result["per_event_us"]
         outcome = child.result["check"]["events"][0]["outcome"]

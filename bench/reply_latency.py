@@ -33,7 +33,6 @@ from typing import Any
 
 from _harness import (
     ACCOUNT,
-    BENCH,
     FUNCTIONS,
     function_env,
     median,
@@ -41,6 +40,7 @@ from _harness import (
     run_child,
     samples,
     standin,
+    worker_code,
     write_json,
 )
 
@@ -165,12 +165,14 @@ def worker(params: dict[str, Any], result_path: str) -> None:
         if bare_s == bare_s:  # not NaN
             series["bare"].append(bare_s)
     Path(result_path).write_text(
-        json.dumps({
+        json.dumps(
+            {
                 "series_s": series,
                 "actions": actions,
                 "unacknowledged": unacknowledged,
                 "verdicts": outcomes,
-            })
+            }
+        )
     )
 
 
@@ -199,16 +201,15 @@ def measure(calls: int, warmup: int) -> dict[str, Any]:
                     "account": ACCOUNT,
                     "function_dir": str(FUNCTIONS / "FileChange"),
                 }
-                code = (
-                    f"import sys; sys.path.insert(0, {str(BENCH)!r}); import reply_latency; "
-                    f"reply_latency.worker({params!r}, sys.argv[1])"
-                )
+                code = worker_code("reply_latency", params)
                 child = run_child(code, env=function_env({**server.env, **extra}))
             series = child.result["series_s"]
             if child.result["unacknowledged"]:
                 raise RuntimeError(f"{name}: {child.result['unacknowledged']} verdict(s) not acknowledged")
-            row = {key: _summary(values) for key, values in series.items()}
-            row["calls_per_event"] = {a: round(n / max(1, calls), 3) for a, n in child.result["actions"].items()}
+            row: dict[str, Any] = {key: _summary(values) for key, values in series.items()}
+            row["calls_per_event"] = {
+                a: round(n / max(1, calls), 3) for a, n in child.result["actions"].items()
+            }
             row["verdicts"] = child.result["verdicts"]
             row["ratio_p99_handler_vs_bare"] = round(row["handler"]["p99_ms"] / row["bare"]["p99_ms"], 2)
             row["ratio_p50_handler_vs_bare"] = round(row["handler"]["p50_ms"] / row["bare"]["p50_ms"], 2)
@@ -222,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=100)
     args = parser.parse_args(argv)
     result = measure(max(1, args.calls), max(0, args.warmup))
-    print(f"{'variant':<22}{'handler p50/p99 ms':>20}{'bare p50/p99 ms':>18}{'own p99 ms':>12}{'p99 ×bare':>11}")
+    print(
+        f"{'variant':<22}{'handler p50/p99 ms':>20}{'bare p50/p99 ms':>18}{'own p99 ms':>12}{'p99 ×bare':>11}"
+    )
     for name, row in result["variants"].items():
         print(
             f"{name:<22}{row['handler']['p50_ms']:>10.3f}/{row['handler']['p99_ms']:<9.3f}"

@@ -127,9 +127,7 @@ def collect(mode: str, *, artifact_dir: Path | None) -> dict[str, Any]:
         "cold_start", cold_start.measure, plan["cold_runs"], artifact=built, sweep_only=plan.get("sweep_only")
     )
     out["latency"] = part("reply_latency", reply_latency.measure, **plan["latency"])
-    out["memory"] = part(
-        "memory", memory.measure, plan["memory"]["regular"], plan["memory"]["extension"]
-    )
+    out["memory"] = part("memory", memory.measure, plan["memory"]["regular"], plan["memory"]["extension"])
     out["seconds"] = timings
     out["finished"] = _now()
     out["load_average_end"] = load_average()
@@ -307,7 +305,8 @@ def rows(r: dict[str, Any]) -> list[Row]:
     )
 
     ext_cold = max(
-        (row["peak_rss_mib"] for row in functions.values() if row["kind"] == "extension-capable"), default=None
+        (row["peak_rss_mib"] for row in functions.values() if row["kind"] == "extension-capable"),
+        default=None,
     )
     every_cold = max((row["peak_rss_mib"] for row in functions.values()), default=None)
     out.append(
@@ -367,7 +366,9 @@ def rows(r: dict[str, Any]) -> list[Row]:
 
 def _artifact_rows(a: dict[str, Any] | None) -> list[Row]:
     if a is None:
-        return [Row("upload per deploy", "—", "—", "—", "—", "goal 6: shared deps uploaded once", "not measured")]
+        return [
+            Row("upload per deploy", "—", "—", "—", "—", "goal 6: shared deps uploaded once", "not measured")
+        ]
     from dwevents.catalogue import specs_for_category
 
     def kind(category: str) -> str:
@@ -397,7 +398,9 @@ def _artifact_rows(a: dict[str, Any] | None) -> list[Row]:
         f"{n}: {r['zip_bytes'] / 1e6:.1f} MB zip / {r['files']:,} files, once" for n, r in a["shared"].items()
     )
     deps_in_functions = any(
-        any(Path(a["out"], name).glob("*.dist-info")) for name in a["functions"] if Path(a["out"], name).is_dir()
+        any(Path(a["out"], name).glob("*.dist-info"))
+        for name in a["functions"]
+        if Path(a["out"], name).is_dir()
     )
     once = bool(a["shared"]) and not deps_in_functions
     return [
@@ -455,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "latest.md").write_text(text, encoding="utf-8")
     result["table"] = [row.__dict__ for row in table]
-    (args.results / "latest.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    (args.results / "latest.json").write_text(
+        json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     print()
     print(text)
     print(f"wrote {args.results / 'latest.md'} and latest.json")

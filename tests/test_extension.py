@@ -520,8 +520,10 @@ def test_given_a_failing_notification_on_an_extension_point_when_retried_then_no
     )
     app = make_app("FileChange", block_all(), DWEVENTS_CONFIG=str(config))
     # WHEN the event is delivered, and delivered again (EventBridge retries the failed invocation)
-    app.process(raw(commit_event()), fc_context())
-    app.process(raw(commit_event()), fc_context())
-    # THEN the policy decided once; any later verdict is the stored one
-    assert evaluations == ["msg-commit-1"]
-    assert [v.check_result for v in standin.verdicts] in (["FAIL"], ["FAIL", "FAIL"])
+    first = app.process(raw(commit_event()), fc_context()).events[0]
+    second = app.process(raw(commit_event()), fc_context()).events[0]
+    # THEN the failed notification is reported, not retried: the verdict was already out and recorded
+    assert not first.retry and "not delivered" in (first.error or "")
+    # AND the policy decided once; the redelivery re-sent the stored verdict
+    assert evaluations == ["msg-commit-1"] and second.outcome == "duplicate"
+    assert [v.check_result for v in standin.verdicts] == ["FAIL", "FAIL"]

@@ -220,7 +220,8 @@ def _object_name(f: Facts) -> str | None:
     if f.node_ids:
         return f"node {f.node_ids[0]}" if len(f.node_ids) == 1 else f"{len(f.node_ids)} nodes"
     if f.instance_ids:
-        return f"instance {f.instance_ids[0]}" if len(f.instance_ids) == 1 else f"{len(f.instance_ids)} instances"
+        count = len(f.instance_ids)
+        return f"instance {f.instance_ids[0]}" if count == 1 else f"{count} instances"
     return None
 
 

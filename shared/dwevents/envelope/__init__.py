@@ -44,6 +44,10 @@ __all__ = [
 
 def decode(raw: bytes | bytearray | str | Mapping[str, Any] | list[Any]) -> list[DataWorksEvent]:
     """Decode one event or a batch; raise :class:`DecodeError` on the first bad element."""
+    if type(raw) is bytes and len(raw) <= limits.MAX_INPUT_BYTES:
+        event = decode_fast(raw)
+        if event is not None:
+            return [event]
     results = decode_batch(raw)
     for item in results:
         if isinstance(item, DecodeError):

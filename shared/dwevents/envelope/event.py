@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import FrozenInstanceError
 from datetime import datetime
 from typing import Any, Literal
+
+from pydantic_core import from_json
 
 from dwevents.catalogue import EventSpec, Kind, ReplyApi, category_of_type
 from dwevents.models.base import WireModel
@@ -50,8 +52,8 @@ class DataWorksEvent:
 
     ``attributes`` holds every envelope attribute as received (aliyun* and unknown ones included, not
     ``data``); ``data`` the ``data`` object (or ``messageBody``) as received, for patterns and audit.
-    A decoder may hand ``data`` over as a loader: the object is then read on first use (the common
-    path validates the payload straight from the bytes and most events never look at raw data).
+    The common decoding path validates the payload straight from the bytes and keeps them: ``data`` is
+    then read from them on first use (most events never look at their raw payload).
     """
 
     message_id: str
@@ -70,7 +72,7 @@ class DataWorksEvent:
     block_business: bool | None
     event_category_type: str | None
     extension_biz_id: str | None
-    _data: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+    _data: Mapping[str, Any] | tuple[bytes, str]
 
     def __init__(
         self,
@@ -89,7 +91,7 @@ class DataWorksEvent:
         block_business: bool | None = None,
         event_category_type: str | None = None,
         extension_biz_id: str | None = None,
-        data: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> None:
         self.__dict__.update(
             message_id=message_id,
@@ -113,10 +115,11 @@ class DataWorksEvent:
     @property
     def data(self) -> Mapping[str, Any]:
         found = self._data
-        if callable(found):
-            found = found()
+        if type(found) is tuple:  # (the JSON bytes, the key the payload is under): read it now
+            raw, key = found
+            found = from_json(raw)[key]
             self.__dict__["_data"] = found
-        return found  # type: ignore[no-any-return]
+        return found  # type: ignore[return-value]
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -203,8 +206,9 @@ _new = object.__new__
 
 
 def make_event(fields: dict[str, Any]) -> DataWorksEvent:
-    """Build an event from a complete field dict (every name of :data:`FIELDS`, ``data`` as ``_data``)
-    with one dict update instead of the constructor's keyword handling."""
+    """Build an event from a complete field dict (every name of :data:`FIELDS`, ``data`` as ``_data``:
+    the mapping, or ``(json_bytes, key)`` to read it on first use) with one dict update instead of the
+    constructor's keyword handling."""
     event: DataWorksEvent = _new(DataWorksEvent)
     event.__dict__.update(fields)
     return event

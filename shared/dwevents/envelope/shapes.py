@@ -34,7 +34,7 @@ from dwevents.envelope.payload import json_kind, validate_payload
 from dwevents.errors import DecodeError
 
 #: CloudEvent context attributes: any of them makes a document a CloudEvent, never FC-direct.
-_CE_ATTRIBUTES = ("id", "source", "specversion", "type", "data")
+CE_ATTRIBUTES = ("id", "source", "specversion", "type", "data")
 _DATA_NOT_JSON = "expected a JSON object or JSON text, got text that is not JSON"
 _BODY_NOT_JSON = "expected a JSON object, got text that is not JSON"
 
@@ -45,7 +45,7 @@ def decode_document(doc: Any, index: int | None) -> DataWorksEvent:
         raise DecodeError(f"expected a JSON object, got {json_kind(doc)}", index=index)
     if "specversion" in doc or ("source" in doc and "type" in doc) or ("id" in doc and "data" in doc):
         return _cloudevent(doc, index)
-    if ("messageId" in doc or "messageBody" in doc) and not any(key in doc for key in _CE_ATTRIBUTES):
+    if ("messageId" in doc or "messageBody" in doc) and not any(key in doc for key in CE_ATTRIBUTES):
         return _fc_direct(doc, index)
     if "eventCode" in doc or "tenantId" in doc:
         return _rawdata(doc, index)
@@ -120,7 +120,7 @@ def _fc_direct(doc: Mapping[str, Any], index: int | None) -> DataWorksEvent:
             "spec": spec,
             "delivery": "fc-direct",
             "attributes": attributes,
-            "block_business": _flag(doc.get("blockBusiness")),
+            "block_business": flag(doc.get("blockBusiness")),
             "event_category_type": _optional_text(doc, "eventCategoryType", index),
             "extension_biz_id": _optional_text(doc, "extensionBizId", index),
             "_data": body,
@@ -196,7 +196,7 @@ def _optional_text(doc: Mapping[str, Any], key: str, index: int | None) -> str |
     return str(value)
 
 
-def _flag(value: Any) -> bool | None:
+def flag(value: Any) -> bool | None:
     """``blockBusiness`` as a boolean: ``true`` / ``"true"`` (any case) → True, anything else sent →
     False, absent → None."""
     if value is None or isinstance(value, bool):
@@ -208,12 +208,17 @@ def parse_time(value: Any) -> datetime | None:
     """CloudEvent ``time`` (RFC 3339). Unparseable → None: a bad timestamp must not lose an event."""
     if type(value) is not str or not value:
         return None
-    text = value.strip().replace("Z", "+00:00")
-    if text.endswith("PRC"):
-        text = text[:-3] + "+08:00"
-    try:
-        parsed = datetime.fromisoformat(text)
+    try:  # the usual form, read as is (Python 3.11 reads RFC 3339 "Z" too)
+        parsed = _from_iso(value)
     except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        text = value.strip().replace("Z", "+00:00")
+        if text.endswith("PRC"):  # "2020-11-19T21:04:42.179PRC", as the docs show aliyunpublishtime
+            text = text[:-3] + "+08:00"
+        try:
+            parsed = _from_iso(text)
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
+
+_from_iso = datetime.fromisoformat
