@@ -20,10 +20,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _harness import first, function_env, median, run_child, worker_code, write_json
+from _harness import EVENTS, function_env, median, run_child, worker_code, write_json
 
-#: Categories measured: a regular-only function and two that also have extension points.
-CATEGORIES = ("InstanceStatusChanges", "NodeChange", "DqcCheck")
+#: (row, category, sample, judged): a regular-only function and two that also have extension points,
+#: each with an event that gets the audit record and its metrics (the issue's "audit + metrics"); and,
+#: not judged, a failed instance, which the default routes also send to the console channel.
+CASES = (
+    ("InstanceStatusChanges", "InstanceStatusChanges", "instance-status-changes.success.json", True),
+    ("NodeChange", "NodeChange", "node-change-created.json", True),
+    ("DqcCheck", "DqcCheck", "dqc-check-feedback-event.json", True),
+    ("InstanceStatusChanges, failed (+ console notification)", "InstanceStatusChanges",
+     "instance-status-changes.json", False),
+)  # fmt: skip
 
 
 def payloads(sample: Path, count: int, tag: str) -> list[bytes]:
@@ -69,20 +77,39 @@ def worker(params: dict[str, Any], result_path: str) -> None:
         for raw in block:
             handler(raw, ctx)
         per_event["handler"].append((time.process_time() - start) / n * 1e6)
-    check = json.loads(handler(payloads(sample, 1, "check")[0], ctx))
-    Path(result_path).write_text(json.dumps({"per_event_us": per_event, "check": check}))
+    check, lines = _one_counted(handler, payloads(sample, 1, "check")[0], ctx)
+    Path(result_path).write_text(json.dumps({"per_event_us": per_event, "check": check, "log_lines": lines}))
+
+
+def _one_counted(handler: Any, raw: bytes, ctx: Any) -> tuple[Any, int]:
+    """One more event, counting the log lines it writes (records reaching the ``dwevents`` handlers)."""
+    import logging
+
+    class Counter(logging.Handler):
+        count = 0
+
+        def emit(self, record: logging.LogRecord) -> None:
+            Counter.count += 1
+
+    root = logging.getLogger("dwevents")
+    counter = Counter(level=logging.NOTSET)
+    root.addHandler(counter)
+    try:
+        out = json.loads(handler(raw, ctx))
+    finally:
+        root.removeHandler(counter)
+    return out, Counter.count
 
 
 def measure(events: int, rounds: int, warmup: int = 200) -> dict[str, Any]:
     from _harness import ACCOUNT, FUNCTIONS
 
     rows: dict[str, Any] = {}
-    for category in CATEGORIES:
-        sample = first(category, extension=False)
-        assert sample is not None, category
+    for label, category, name, judged in CASES:
+        sample = EVENTS / category / name
         params = {
             "function_dir": str(FUNCTIONS / category),
-            "sample": str(sample.path),
+            "sample": str(sample),
             "events": events,
             "rounds": rounds,
             "warmup": warmup,
@@ -93,10 +120,13 @@ def measure(events: int, rounds: int, warmup: int = 200) -> dict[str, Any]:
         times = child.result["per_event_us"]
         outcome = child.result["check"]["events"][0]["outcome"]
         if outcome != "processed":
-            raise RuntimeError(f"{category}: the event was {outcome}, not processed: {child.result['check']}")
+            raise RuntimeError(f"{label}: the event was {outcome}, not processed: {child.result['check']}")
         loads_us, handler_us = median(times["json.loads"]), median(times["handler"])
-        rows[category] = {
-            "sample": sample.path.name,
+        rows[label] = {
+            "category": category,
+            "sample": name,
+            "judged": judged,
+            "log_lines": child.result["log_lines"],
             "json_loads_us": round(loads_us, 2),
             "handler_us": round(handler_us, 2),
             "ratio": round(handler_us / loads_us, 1),
@@ -112,9 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args(argv)
     result = measure(max(1, args.events), max(1, args.rounds))
-    print(f"{'category':<24}{'json.loads µs':>15}{'handler µs':>12}{'ratio':>8}")
-    for category, row in result["rows"].items():
-        print(f"{category:<24}{row['json_loads_us']:>15}{row['handler_us']:>12}{row['ratio']:>8}")
+    print(f"{'case':<56}{'json.loads µs':>15}{'handler µs':>12}{'ratio':>8}{'log lines':>11}")
+    for label, row in result["rows"].items():
+        print(
+            f"{label:<56}{row['json_loads_us']:>15}{row['handler_us']:>12}{row['ratio']:>8}"
+            f"{row['log_lines']:>11}"
+        )
     write_json("pipeline", result)
     return 0
 

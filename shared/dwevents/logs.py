@@ -51,6 +51,13 @@ _URL_VARIABLES = (env.REDIS_URL, env.WEBHOOK_URL)
 #: ``Authorization: <anything up to the end of the quoted value or line>``.
 _AUTHORIZATION = re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n]+")
 #: ``name: value`` / ``name=value`` for credential-bearing headers and parameters.
+#: Every alternative of the patterns above (and below) contains one of these words: a JSON line in which
+#: none occurs, and no secret either, needs no per-value scrubbing. Plain substring tests on the
+#: lower-cased line (no ``\b``, so JSON escaping cannot hide a match); the patterns' IGNORECASE also
+#: matches these non-ASCII letters to ASCII ones (ſ→s, ı/İ→i, K→k), so a line with any of them is
+#: scrubbed the slow way.
+_TRIGGER_WORDS = ("authorization", "sign", "secret", "token", "password")
+_CASE_TWINS = "\u017f\u0131\u0130\u212a"
 _CREDENTIAL_FIELD = re.compile(
     r"(?i)(\b(?:x-acs-security-token|x-acs-signature[\w-]*|securitytoken|security_token|"
     r"accesskeysecret|access_key_secret|signature|x-dingtalk-sign|sign|secret|token|password)"
@@ -91,14 +98,31 @@ def secrets_of(environ: Mapping[str, str]) -> list[str]:
     return [v for v in found if len(v) >= MIN_SECRET_CHARS]
 
 
+_sorted_cache: tuple[tuple[object, ...], tuple[str, ...], frozenset[str]] = ((), (), frozenset())
+
+
 def _secrets() -> tuple[str, ...]:
     """Every value to scrub; the environment is re-read at most once a second (FC rotates STS keys)."""
-    global _env_cache
+    return _secret_forms()[0]
+
+
+def _secret_forms() -> tuple[tuple[str, ...], frozenset[str]]:
+    """The secrets, longest first (a secret that contains another is replaced whole), and every form
+    they take inside a JSON line (as written, and JSON-escaped): sorted once per change, not per call."""
+    global _env_cache, _sorted_cache
     now = time.monotonic()
     if now - _env_cache[0] > 1.0:
         _env_cache = (now, tuple(secrets_of(os.environ)))
-    # Longest first, so a secret that contains another is replaced whole.
-    return tuple(sorted({*_env_cache[1], *_registered}, key=len, reverse=True))
+    key = (_env_cache[1], tuple(_registered))
+    if key != _sorted_cache[0]:
+        ordered = tuple(sorted({*_env_cache[1], *_registered}, key=len, reverse=True))
+        forms = {
+            form
+            for s in ordered
+            for form in (s, json.dumps(s)[1:-1], json.dumps(s, ensure_ascii=False)[1:-1])
+        }
+        _sorted_cache = (key, ordered, frozenset(forms))
+    return _sorted_cache[1], _sorted_cache[2]
 
 
 def redact(text: str) -> str:
@@ -193,9 +217,54 @@ def _message(record: logging.LogRecord) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, correlation fields, extras."""
+    """One JSON object per line: time, level, logger, message, correlation fields, extras.
+
+    Why two paths: scrubbing every value of a line costs more than the rest of a regular event's
+    processing. The line is therefore written first, as is, and scrubbed value by value only when it
+    holds a known secret (in any of its JSON forms) or a word every credential pattern contains
+    (:data:`_TRIGGER_WORDS`); otherwise nothing in it could have been replaced, and it goes out as is.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
+        if not record.exc_info:
+            text = self._fast(record)
+            if text is not None:
+                return text
+        return self._scrubbed(record)
+
+    def _fields(self, record: logging.LogRecord) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": _message(record),
+        }
+        out.update(_CONTEXT.get() or {})
+        for key, value in vars(record).items():
+            if key not in _RESERVED and not key.startswith("_"):
+                out[key] = value
+        return out
+
+    def _fast(self, record: logging.LogRecord) -> str | None:
+        """The line as is, or None when it may hold something to scrub (or cannot be written as is)."""
+        try:
+            text = json.dumps(self._fields(record), ensure_ascii=False, default=str)
+            text.encode("utf-8")
+        except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
+            return None
+        lowered = text.lower()
+        if any(word in lowered for word in _TRIGGER_WORDS):
+            return None
+        if not text.isascii() and any(twin in text for twin in _CASE_TWINS):
+            return None
+        forms = _secret_forms()[1]
+        if forms and any(form in text for form in forms):
+            return None
+        return text
+
+    def _scrubbed(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(
                 timespec="milliseconds"

@@ -25,6 +25,7 @@ from typing import Any
 
 from dwevents import logs
 from dwevents.actions.audit import AuditSink, audit_record
+from dwevents.actions.metrics import metric_lines
 from dwevents.catalogue import BY_TYPE, Kind, lookup
 from dwevents.config import Settings
 from dwevents.context import Invocation
@@ -303,7 +304,11 @@ class Pipeline:
                 result.error = f"DataWorks did not acknowledge the verdict: {result.verdict.error}"
 
     def _react(self, event: DataWorksEvent, invocation: Invocation, result: EventResult) -> None:
-        """Audit first, then the reaction (a registered one, or metrics and notifications)."""
+        """Audit first, then the reaction (a registered one, or metrics and notifications).
+
+        One log line per event: with the default reaction, the metric values ride on the audit record
+        (``record.metrics``) instead of a line each; a registered reaction replaces them (it may call
+        ``app.default_action``, which then logs them itself)."""
         verdict = result.verdict
         record = audit_record(
             event,
@@ -311,9 +316,15 @@ class Pipeline:
             outcome="processed",
             detail={"verdict": verdict.result.value} if verdict is not None else None,
         )
+        custom = self.router.is_custom(event)
+        metrics = metric_lines(event) if not custom and self.settings.metrics.enabled else []
+        if metrics:
+            record["metrics"] = metrics
         self.audit.write(record)
         result.actions.insert(0, {"action": "audit", "record": record})
-        if self.router.is_custom(event):
+        if metrics:
+            result.actions.append({"action": "metrics", "lines": metrics})
+        if custom:
             outcome = self.router.resolve(event)(event, invocation)
         else:  # the default reaction also gets the verdict: routes may filter on it, texts say it
             decided = verdict.verdict if verdict is not None else None

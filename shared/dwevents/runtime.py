@@ -161,7 +161,10 @@ class FunctionApp:
     ) -> dict[str, Any]:
         """The default reaction: metric lines and notifications. Call it from your own reaction to keep
         them (audit and verdict are the pipeline's and always happen). ``verdict``: what the extension
-        point got, for routes that filter on it (``notifications.routes[].verdicts``)."""
+        point got, for routes that filter on it (``notifications.routes[].verdicts``).
+
+        Called this way the metric values are logged here, one line each; when no reaction is
+        registered the pipeline puts them on the event's audit record instead (one line per event)."""
         from dwevents.actions.metrics import emit, metric_lines
 
         pipeline = self.pipeline(invocation.context)
@@ -171,10 +174,20 @@ class FunctionApp:
             if lines:
                 emit(lines)
                 actions.append({"action": "metrics", "lines": lines})
+        return {"actions": actions + self._notify(event, invocation, verdict)}
+
+    def _notifications(
+        self, event: DataWorksEvent, invocation: Invocation, verdict: Verdict | None = None
+    ) -> dict[str, Any]:
+        """The pipeline's default reaction: the notifications (the metrics are on the audit record)."""
+        return {"actions": self._notify(event, invocation, verdict)}
+
+    def _notify(
+        self, event: DataWorksEvent, invocation: Invocation, verdict: Verdict | None
+    ) -> list[dict[str, Any]]:
         assert self._notifier is not None
-        for delivery in self._notifier.notify(event, deadline=invocation.deadline - 1.0, verdict=verdict):
-            actions.append({"action": "notify", **delivery})
-        return {"actions": actions}
+        deliveries = self._notifier.notify(event, deadline=invocation.deadline - 1.0, verdict=verdict)
+        return [{"action": "notify", **delivery} for delivery in deliveries]
 
     # -- cold start ---------------------------------------------------------------------------------
 
@@ -245,7 +258,7 @@ class FunctionApp:
             audit=AuditSink(log=settings.audit.log, file=settings.audit.file),
             dead_letter=DeadLetterSink(settings.dead_letter.file),
             extension=extension,
-            default_reaction=self.default_action,
+            default_reaction=self._notifications,
             setup_error=error,
         )
         self._log_cold_start(pipeline)

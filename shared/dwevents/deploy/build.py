@@ -65,8 +65,8 @@ CONFIG_DIR = "config"
 #: Files of ``config/`` that document the directory and are not shipped.
 CONFIG_DOCS = frozenset({"README.md"})
 DEFAULT_PYTHON_VERSION = "3.12"
-#: dwevents subpackages and modules that never run inside a function (the tools: issue 9's layering).
-EXCLUDED_SUBPACKAGES = frozenset({"deploy", "local", "cli", "__main__.py"})
+#: dwevents subpackages and modules that never run inside a function (the tools and the test client).
+EXCLUDED_SUBPACKAGES = frozenset({"deploy", "local", "cli", "__main__.py", "testing.py"})
 _JUNK = ("__pycache__", "*.pyc", "*.pyo", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store")
 
 

@@ -96,6 +96,40 @@ def result_text(result: Mapping[str, Any]) -> str:
     return text
 
 
+_SCALARS = (str, int, float, bool)
+
+
+def plain_copy(value: Any, depth: int = 0) -> tuple[Any, int]:
+    """A copy of a JSON-native ``value`` (what :func:`result_text` then ``json.loads`` would return)
+    and its approximate size in bytes, without writing JSON text; None when ``value`` holds anything
+    else (an enum, a non-string key, a custom object), for which only the JSON round trip is exact.
+
+    Why: the memory store keeps each event's record; copying it through JSON text cost more than the
+    rest of the bookkeeping of a regular event."""
+    kind = type(value)
+    if value is None or kind in _SCALARS:
+        return value, (len(value) + 2 if kind is str else 8)
+    if depth > 32:
+        raise _NotPlain
+    if kind is dict:
+        out: dict[str, Any] = {}
+        size = 2
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            out[key], item_size = plain_copy(item, depth + 1)
+            size += len(key) + 4 + item_size
+        return out, size
+    if kind is list or kind is tuple:
+        items = [plain_copy(item, depth + 1) for item in value]
+        return [item for item, _ in items], 2 + sum(n + 1 for _, n in items)
+    raise _NotPlain
+
+
+class _NotPlain(Exception):
+    """A value :func:`plain_copy` cannot copy exactly; the caller falls back to the JSON round trip."""
+
+
 def in_progress_error(record: Record) -> AlreadyInProgressError:
     return AlreadyInProgressError(
         f"event {record.key} is being processed by another invocation "
@@ -166,10 +200,10 @@ class MemoryStore(IdempotencyStore):
         _, size = self._items.pop(key)
         self._bytes -= size
 
-    def _put(self, record: Record, text: str = "") -> None:
+    def _put(self, record: Record, result_bytes: int = 0) -> None:
         if record.key in self._items:
             self._drop(record.key)
-        size = len(record.key) + len(text) + _RECORD_OVERHEAD
+        size = len(record.key) + result_bytes + _RECORD_OVERHEAD
         self._items[record.key] = (record, size)
         self._bytes += size
         while len(self._items) > 1 and (len(self._items) > self.max_items or self._bytes > self.max_bytes):
@@ -200,7 +234,13 @@ class MemoryStore(IdempotencyStore):
             return Claim(acquired=True, token=token)
 
     def complete(self, key: str, result: dict[str, Any], *, ttl_s: float, token: str | None = None) -> None:
-        text = result_text(result)
+        try:
+            if type(result) is not dict:
+                raise _NotPlain
+            kept, size = plain_copy(result)
+        except _NotPlain:
+            text = result_text(result)  # raises for what JSON cannot hold, exactly like Redis would
+            kept, size = json.loads(text), len(text)
         with self._lock:
             now = self._clock()
             current = self._current(key)
@@ -212,8 +252,8 @@ class MemoryStore(IdempotencyStore):
             ):
                 logger.warning("idempotency record %s now belongs to another claim; keeping it", key)
                 return
-            record = Record(key, RecordStatus.COMPLETED, json.loads(text), None, now + ttl_s, owner=token)
-            self._put(record, text)
+            record = Record(key, RecordStatus.COMPLETED, kept, None, now + ttl_s, owner=token)
+            self._put(record, size)
 
     def release(self, key: str, *, token: str | None = None) -> None:
         with self._lock:

@@ -1,0 +1,1 @@
+"""Mutation testing of the verdict path: ``python3 -m tests.mutation`` (docs/testing.md)."""
