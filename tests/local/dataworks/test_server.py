@@ -326,10 +326,13 @@ def test_module_entry_serves_and_prints_verdicts() -> None:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert "DataWorks API stand-in on http://127.0.0.1:" in first
-        env = dict(
-            line.strip().removeprefix("export ").split("=", 1)
-            for line in (proc.stdout.readline() for _ in range(4))
-        )
+        env: dict[str, str] = {}
+        for line in iter(proc.stdout.readline, ""):
+            if not line.startswith("  export "):
+                assert line.startswith("Ctrl-C to stop")
+                break
+            key, value = line.strip().removeprefix("export ").split("=", 1)
+            env[key] = value
         # WHEN a verdict is sent to it
         DataWorksClient(DataWorksSettings.from_env(environ=env)).update_ide_event_result(
             "m-cli", "ext", "FAIL", "no", timeout_s=5

@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"DataWorks API stand-in on {standin.url} — point the functions at it with:", flush=True)
         for key, value in standin.client_env().items():
             print(f"  export {key}={value}", flush=True)
+        print("Ctrl-C to stop.", flush=True)
         try:
             while True:
                 time.sleep(3600)
