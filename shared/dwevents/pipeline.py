@@ -25,7 +25,7 @@ from typing import Any
 
 from dwevents import logs
 from dwevents.actions.audit import AuditSink, audit_record
-from dwevents.actions.metrics import metric_lines
+from dwevents.actions.metrics import metric_lines, on_audit_record
 from dwevents.catalogue import BY_TYPE, Kind, lookup
 from dwevents.config import Settings
 from dwevents.context import Invocation
@@ -307,8 +307,8 @@ class Pipeline:
         """Audit first, then the reaction (a registered one, or metrics and notifications).
 
         One log line per event: with the default reaction, the metric values ride on the audit record
-        (``record.metrics``) instead of a line each; a registered reaction replaces them (it may call
-        ``app.default_action``, which then logs them itself)."""
+        (``record.metrics``, their dimensions once in ``record.metric_dims``) instead of a line each; a
+        registered reaction replaces them (it may call ``app.default_action``, which logs them itself)."""
         verdict = result.verdict
         record = audit_record(
             event,
@@ -319,7 +319,7 @@ class Pipeline:
         custom = self.router.is_custom(event)
         metrics = metric_lines(event) if not custom and self.settings.metrics.enabled else []
         if metrics:
-            record["metrics"] = metrics
+            record["metric_dims"], record["metrics"] = on_audit_record(metrics)
         self.audit.write(record)
         result.actions.insert(0, {"action": "audit", "record": record})
         if metrics:

@@ -164,6 +164,15 @@ class InvocationResult:
         return dumps(self.as_dict())
 
 
+def _summary(action: dict[str, Any]) -> dict[str, Any]:
+    kind = action.get("action")
+    if kind == "audit" and "record" in action:
+        return {"action": "audit", "logged": True}
+    if kind == "metrics" and "lines" in action:
+        return {"action": "metrics", "values": len(action["lines"]), "logged": "audit record"}
+    return action
+
+
 def dumps(doc: Any) -> str:
     """JSON text that can always be written out: lone surrogates (an odd event id) are escaped."""
     text = json.dumps(doc, ensure_ascii=False, default=str)

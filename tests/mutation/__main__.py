@@ -53,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     outcomes = runner.run(chosen, linemap, jobs=args.jobs)
     rows = runner.summary(outcomes)
-    print("\n| module | mutants | killed | survived | uncovered | score |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("\n| module | mutants | killed | survived | uncovered | equivalent | score |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(f"| {row['module']} | {row['mutants']} | {row['killed']} | {row['survived']} | "
-              f"{row['uncovered']} | {row['score']} % |")
+              f"{row['uncovered']} | {row['equivalent']} | {row['score']} % |")
     survivors = [o for o in outcomes if o.status in ("survived", "uncovered")]
     if survivors:
         print("\nSurvivors:")

@@ -10,8 +10,8 @@ changes text meant for people:
 
 * docstrings, annotations (every module uses ``from __future__ import annotations``, so they are never
   evaluated), ``if TYPE_CHECKING:`` blocks, ``__all__``;
-* the message text of a logging call (``log.warning("...")``): tests pin the level and the structured
-  fields, not the wording;
+* the message text and arguments of a logging call (``log.warning("... %s", x)``): tests pin the level
+  and the structured ``extra=`` fields, not the wording (removing the whole call is still a mutant);
 * anything on a line marked ``# mutation: skip (<reason>)`` — the reason is required and is the
   written justification for that exclusion.
 """
@@ -108,8 +108,8 @@ def _excluded_subtrees(tree: ast.AST) -> set[int]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and node.value is not None:
                 roots.append(node.value)
-        elif isinstance(node, ast.Call) and _is_log_call(node) and node.args:
-            roots.append(node.args[0])
+        elif isinstance(node, ast.Call) and _is_log_call(node):
+            roots.extend(node.args)
     excluded: set[int] = set()
     for root in roots:
         excluded.update(id(n) for n in ast.walk(root))
@@ -233,9 +233,14 @@ def _apply(node: ast.AST, operator: str) -> ast.AST:
     raise ValueError(operator)
 
 
+#: The text each module had when its mutants were listed: a run mutates that snapshot even if the file
+#: is edited meanwhile (forked children inherit it).
+SOURCES: dict[str, str] = {}
+
+
 def module_mutants(root: Path, relpath: str, module: str) -> list[Mutant]:
     """Every mutant of one module, in a fixed order (walk order, then variant)."""
-    source = (root / relpath).read_text(encoding="utf-8")
+    source = SOURCES.setdefault(relpath, (root / relpath).read_text(encoding="utf-8"))
     tree = ast.parse(source)
     skip_ids = _docstring_nodes(tree) | _excluded_subtrees(tree)
     skip_lines = _skipped_lines(source)
@@ -262,7 +267,8 @@ def module_mutants(root: Path, relpath: str, module: str) -> list[Mutant]:
 def mutated_code(root: Path, mutant: Mutant) -> object:
     """The module's code object with ``mutant`` applied."""
     path = root / mutant.path
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    source = SOURCES.get(mutant.path)
+    tree = ast.parse(source if source is not None else path.read_text(encoding="utf-8"))
     target: ast.AST | None = None
     parent: ast.AST | None = None
     # Same pre-order as _walk, keeping each node's parent so the node can be replaced.

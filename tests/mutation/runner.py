@@ -27,6 +27,7 @@ from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any
 
+from tests.mutation.equivalent import equivalent_reason
 from tests.mutation.mutants import Mutant, module_mutants, mutated_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,10 +235,32 @@ def run(
     running: dict[int, tuple[Mutant, float, float, int]] = {}  # pid → mutant, started, budget, tests
     outcomes: list[Outcome] = []
     total = len(mutants)
+    try:
+        _loop(pending, running, outcomes, total, linemap, jobs, progress)
+    finally:  # interrupted: take the children (and the redis-servers they started) down too
+        for pid in running:
+            with _suppress_lookup():
+                os.killpg(pid, signal.SIGKILL)
+    return sorted(outcomes, key=lambda o: (o.mutant.path, o.mutant.lineno, o.mutant.index))
+
+
+def _loop(
+    pending: list[Mutant],
+    running: dict[int, tuple[Mutant, float, float, int]],
+    outcomes: list[Outcome],
+    total: int,
+    linemap: dict[str, Any],
+    jobs: int,
+    progress: bool,
+) -> None:
     while pending or running:
         while pending and len(running) < jobs:
             mutant = pending.pop(0)
             tests = covering_tests(mutant, linemap)
+            reason = equivalent_reason(mutant)
+            if reason is not None:
+                outcomes.append(Outcome(mutant, "equivalent", 0.0, 0))
+                continue
             if not tests:
                 outcomes.append(Outcome(mutant, "uncovered", 0.0, 0))
                 continue
@@ -266,7 +289,6 @@ def run(
             if progress:
                 print(f"[{len(outcomes):>3}/{total}] {state:<9} {mutant.path}:{mutant.lineno} "
                       f"{mutant.description} ({elapsed:.1f}s, {ntests} tests)", flush=True)
-    return sorted(outcomes, key=lambda o: (o.mutant.path, o.mutant.lineno, o.mutant.index))
 
 
 class _suppress_lookup:
@@ -289,21 +311,24 @@ def run_one_verbose(mutant: Mutant, linemap: dict[str, Any]) -> int:
 
 
 def summary(outcomes: list[Outcome]) -> list[dict[str, Any]]:
-    """Per module: sampled, killed (incl. timeouts), survived, uncovered, score."""
+    """Per module: sampled, killed (incl. timeouts), survived, uncovered, equivalent, score (killed out of
+    the sampled mutants that are neither equivalent nor fail to compile)."""
     rows: dict[str, dict[str, Any]] = {}
     for outcome in outcomes:
         row = rows.setdefault(outcome.mutant.path, {"module": outcome.mutant.path, "mutants": 0, "killed": 0,
-                                                    "survived": 0, "uncovered": 0, "incompetent": 0})
+                                                    "survived": 0, "uncovered": 0, "incompetent": 0,
+                                                    "equivalent": 0})
         row["mutants"] += 1
         key = "killed" if outcome.status in ("killed", "timeout") else outcome.status
         row[key] += 1
-    total = {"module": "total", "mutants": 0, "killed": 0, "survived": 0, "uncovered": 0, "incompetent": 0}
+    total = {"module": "total", "mutants": 0, "killed": 0, "survived": 0, "uncovered": 0, "incompetent": 0,
+             "equivalent": 0}
     for row in rows.values():
-        for k in ("mutants", "killed", "survived", "uncovered", "incompetent"):
+        for k in ("mutants", "killed", "survived", "uncovered", "incompetent", "equivalent"):
             total[k] += row[k]
     out = [*sorted(rows.values(), key=lambda r: r["module"]), total]
     for row in out:
-        scored = row["mutants"] - row["incompetent"]
+        scored = row["mutants"] - row["incompetent"] - row["equivalent"]
         row["score"] = round(100.0 * row["killed"] / scored, 1) if scored else 100.0
     return out
 

@@ -1,4 +1,4 @@
-"""``dwevents``: decode, inspect, match and run DataWorks events locally.
+"""dwevents: decode, inspect, match and run DataWorks events locally.
 
 dwevents decode [FILE|-]          one JSON summary line per event (exit 2 on undecodable input)
 dwevents catalogue [--json]       the event catalogue

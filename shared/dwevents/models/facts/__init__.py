@@ -18,7 +18,6 @@ from the fields every DataWorks payload may carry).
 from __future__ import annotations
 
 import importlib
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -166,7 +165,9 @@ D = TypeVar("D", bound=Callable[..., Facts])
 
 _DERIVATIONS: dict[type, Derivation] = {}
 _LOADED: set[str] = set()
-_CACHE: dict[int, Facts] = {}
+#: Most recent payloads and their facts (see :func:`facts_of`).
+_CACHE: dict[int, tuple[Any, Facts]] = {}
+_CACHE_SIZE = 8
 
 
 def derives(*models: type) -> Callable[[D], D]:
@@ -216,18 +217,24 @@ def derivation_for(cls: type) -> Derivation | None:
 
 
 def facts_of(payload: Any) -> Facts:
-    """The facts of a decoded payload (computed once per payload object)."""
+    """The facts of a decoded payload (computed once per payload object).
+
+    The audit record, the metrics, the policy and the notifications of one event all ask for the same
+    payload's facts, one after the other, so a few most recent payloads are kept (strongly: an
+    ``id()`` alone could be reused by a later object; the ``is`` check below rules that out), and an
+    older one is simply computed again. Bounded, and cheaper than a weak reference per payload."""
     key = id(payload)
     cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is payload:
+        return cached[1]
     derive = derivation_for(type(payload)) or generic_facts
     facts = derive(payload)
-    try:
-        weakref.finalize(payload, _CACHE.pop, key, None)
-    except TypeError:  # not weak-referenceable: computed each time rather than cached forever
-        return facts
-    _CACHE[key] = facts
+    _CACHE[key] = (payload, facts)
+    while len(_CACHE) > _CACHE_SIZE:
+        try:  # another thread (the decision worker) may trim at the same time
+            _CACHE.pop(next(iter(_CACHE)), None)
+        except (StopIteration, RuntimeError):
+            break
     return facts
 
 
