@@ -41,7 +41,11 @@ class Backoff:
 
 
 def backoff_delay(
-    attempt: int, rng: Callable[[float, float], float] = random.uniform, *, base: float = 0.1, cap: float = 2.0
+    attempt: int,
+    rng: Callable[[float, float], float] = random.uniform,
+    *,
+    base: float = 0.1,
+    cap: float = 2.0,
 ) -> float:
     """Full jitter: uniform(0, min(cap, base·2^(attempt-1)))."""
     return Backoff(base, cap).delay(attempt, rng=rng)

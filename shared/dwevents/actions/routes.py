@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dwevents.actions.notify import Channel, ConsoleChannel, Delivery, Notification, Severity, build_channel
+from dwevents.actions.notify import Channel, ConsoleChannel, Notification, SendResult, Severity, build_channel
 from dwevents.behaviour import behaviour_of, default_routes
 from dwevents.catalogue import lookup
 from dwevents.config import NotificationsConfig
@@ -115,7 +115,7 @@ class Notifier:
             for name in route.channels:
                 if name in sent:
                     continue
-                delivery: Delivery = self.channels[name].send(note, deadline=min(deadline, cap))
+                delivery: SendResult = self.channels[name].send(note, deadline=min(deadline, cap))
                 report = delivery.as_dict()
                 report.update({"route": route.name, "title": note.title, "text": note.text})
                 sent[name] = report

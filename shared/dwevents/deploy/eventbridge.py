@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from dwevents.deploy._sdk import Credentials, call_sdk, openapi_config
-from dwevents.deploy.plan import Kind, Plan
+from dwevents.deploy.plan import ChangeKind, Plan
 from dwevents.deploy.targets import PREFIX, RemoteRule, RuleSpec, Target
 from dwevents.errors import CloudApiError
 
@@ -253,19 +253,19 @@ def read_rules(api: BusApi, bus: str, prefix: str = PREFIX) -> dict[str, RemoteR
 def apply_plan(api: BusApi, plan: Plan) -> list[str]:
     """Carry out ``plan`` (conflicts are skipped); creates and updates before deletes. → what was done."""
     done: list[str] = []
-    order = {Kind.CREATE: 0, Kind.UPDATE: 1, Kind.DELETE: 2}
-    actionable = [c for c in plan.changes if c.kind is not Kind.CONFLICT]
+    order = {ChangeKind.CREATE: 0, ChangeKind.UPDATE: 1, ChangeKind.DELETE: 2}
+    actionable = [c for c in plan.changes if c.kind is not ChangeKind.CONFLICT]
     for change in sorted(actionable, key=lambda c: order[c.kind]):
-        if change.kind is Kind.CREATE and change.desired is not None:
+        if change.kind is ChangeKind.CREATE and change.desired is not None:
             api.create_rule(plan.bus, change.desired)
-        elif change.kind is Kind.UPDATE and change.desired is not None:
+        elif change.kind is ChangeKind.UPDATE and change.desired is not None:
             if change.update_rule:
                 api.update_rule(plan.bus, change.desired)
                 if any(r.startswith("Status") for r in change.reasons):
                     api.enable_rule(plan.bus, change.rule)
             if change.update_target:
                 api.put_targets(plan.bus, change.rule, [change.desired.target])
-        elif change.kind is Kind.DELETE:
+        elif change.kind is ChangeKind.DELETE:
             if change.delete_target_ids:
                 api.delete_targets(plan.bus, change.rule, change.delete_target_ids)
             api.delete_rule(plan.bus, change.rule)

@@ -18,19 +18,19 @@ from typing import Any
 from dwevents.deploy.targets import DEFAULT_STACK, RemoteRule, RuleSpec, Target
 
 
-class Kind(str, Enum):
+class ChangeKind(str, Enum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
     CONFLICT = "conflict"
 
 
-_SYMBOL = {Kind.CREATE: "+", Kind.UPDATE: "~", Kind.DELETE: "-", Kind.CONFLICT: "!"}
+_SYMBOL = {ChangeKind.CREATE: "+", ChangeKind.UPDATE: "~", ChangeKind.DELETE: "-", ChangeKind.CONFLICT: "!"}
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: Kind
+    kind: ChangeKind
     rule: str
     reasons: tuple[str, ...] = ()
     desired: RuleSpec | None = None
@@ -50,25 +50,25 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(c.kind is not Kind.CONFLICT for c in self.changes)
+        return any(c.kind is not ChangeKind.CONFLICT for c in self.changes)
 
     @property
     def conflicts(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.kind is Kind.CONFLICT)
+        return tuple(c for c in self.changes if c.kind is ChangeKind.CONFLICT)
 
-    def count(self, kind: Kind) -> int:
+    def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind is kind)
 
     def render(self) -> str:
         conflicts = f", {len(self.conflicts)} conflict(s)" if self.conflicts else ""
         lines = [
-            f"EventBridge bus '{self.bus}': {self.count(Kind.CREATE)} to create, "
-            f"{self.count(Kind.UPDATE)} to update, {self.count(Kind.DELETE)} to delete, "
+            f"EventBridge bus '{self.bus}': {self.count(ChangeKind.CREATE)} to create, "
+            f"{self.count(ChangeKind.UPDATE)} to update, {self.count(ChangeKind.DELETE)} to delete, "
             f"{len(self.unchanged)} unchanged{conflicts}"
         ]
         for change in self.changes:
             detail = f" ({'; '.join(change.reasons)})" if change.reasons else ""
-            creates = change.desired is not None and change.kind is Kind.CREATE
+            creates = change.desired is not None and change.kind is ChangeKind.CREATE
             target = f" -> {change.desired.target.endpoint}" if creates and change.desired else ""
             lines.append(f"  {_SYMBOL[change.kind]} {change.kind.value} {change.rule}{target}{detail}")
         for name in self.unchanged:
@@ -139,26 +139,28 @@ def make_plan(
             continue
         actual = remote.get(rule.name)
         if actual is None:
-            changes.append(Change(Kind.CREATE, rule.name, (f"function {rule.function}",), rule, True, True))
+            why = (f"function {rule.function}",)
+            changes.append(Change(ChangeKind.CREATE, rule.name, why, rule, True, True))
             continue
         if actual.stack is None:
             changes.append(
                 Change(
-                    Kind.CONFLICT,
+                    ChangeKind.CONFLICT,
                     rule.name,
                     ("exists without the dwevents marker; left alone, rename or delete it",),
                 )
             )
             continue
         if actual.stack != stack:
-            changes.append(Change(Kind.CONFLICT, rule.name, (f"belongs to dwevents stack '{actual.stack}'",)))
+            why = (f"belongs to dwevents stack '{actual.stack}'",)
+            changes.append(Change(ChangeKind.CONFLICT, rule.name, why))
             continue
         rule_diff = rule_differences(rule, actual)
         target_diff = target_differences(rule.target, actual.target(rule.target.id))
         if rule_diff or target_diff:
             changes.append(
                 Change(
-                    Kind.UPDATE,
+                    ChangeKind.UPDATE,
                     rule.name,
                     tuple(rule_diff + target_diff),
                     rule,
@@ -173,7 +175,7 @@ def make_plan(
             if name not in wanted and actual.managed_by(stack):
                 changes.append(
                     Change(
-                        Kind.DELETE,
+                        ChangeKind.DELETE,
                         name,
                         ("no function wants it on this bus",),
                         delete_target_ids=tuple(t.id for t in actual.targets),
@@ -185,7 +187,7 @@ def make_plan(
 def undo_plan(bus: str, remote: Mapping[str, RemoteRule], stack: str = DEFAULT_STACK) -> Plan:
     """Delete exactly the rules ``stack`` manages (prefix + marker + stack) on ``bus``."""
     changes = tuple(
-        Change(Kind.DELETE, name, ("undo",), delete_target_ids=tuple(t.id for t in rule.targets))
+        Change(ChangeKind.DELETE, name, ("undo",), delete_target_ids=tuple(t.id for t in rule.targets))
         for name, rule in sorted(remote.items())
         if rule.managed_by(stack)
     )

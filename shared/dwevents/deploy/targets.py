@@ -196,7 +196,7 @@ class RemoteRule:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class InvocationChoice:
     """How EventBridge hands one function its events, and why (printed by ``plan``)."""
 
     invocation_type: str
@@ -234,7 +234,7 @@ def is_extension(category: str) -> bool:
     return any(spec.is_extension for spec in specs_for_category(category))
 
 
-def delivery_for(category: str, options: TargetOptions) -> Delivery:
+def delivery_for(category: str, options: TargetOptions) -> InvocationChoice:
     """The InvocationType and retry strategy of one function (see the module docstring for the why)."""
     if is_extension(category):
         invocation, retry = "Sync", "BACKOFF_RETRY"
@@ -250,7 +250,7 @@ def delivery_for(category: str, options: TargetOptions) -> Delivery:
             if invocation == "Async"
             else "chosen with --invocation-type Sync"
         )
-    return Delivery(invocation, options.retry or retry, why)
+    return InvocationChoice(invocation, options.retry or retry, why)
 
 
 def rule_name(function: str) -> str:

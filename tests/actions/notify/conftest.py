@@ -27,7 +27,7 @@ SLACK_TOKEN = "xoxslacktoken0123456789"
 WECOM_KEY = "wecom-key-0123456789abcdef"
 DING_TOKEN = "dingtalk-access-token-0123456789"
 FEISHU_TOKEN = "feishu-hook-token-0123456789"
-#: Every string that must never show up in logs or in Delivery.error.
+#: Every string that must never show up in logs or in SendResult.error.
 SECRETS = (DING_SECRET, FEISHU_SECRET, HOOK_SECRET, SLACK_TOKEN, WECOM_KEY, DING_TOKEN, FEISHU_TOKEN)
 SLACK_S = 1.0  # "returned before the deadline + slack"
 FAST = RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.05)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dwevents.actions.notify import ConsoleChannel, Delivery, Notification, RetryPolicy, build_channel
+from dwevents.actions.notify import ConsoleChannel, Notification, RetryPolicy, SendResult, build_channel
 from dwevents.local.webhook_receiver import WebhookReceiver
 
 from .conftest import (
@@ -167,7 +167,7 @@ def test_delivery_as_dict_is_json_ready(receiver: WebhookReceiver) -> None:
 def test_secrets_never_appear_in_logs_or_errors(receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG)
-    deliveries: list[Delivery] = []
+    deliveries: list[SendResult] = []
     # GIVEN successes, signature failures, reflected error bodies and transport errors on every channel
     own_secret = {"dingtalk": DING_SECRET, "feishu": FEISHU_SECRET, "webhook": HOOK_SECRET}
     for kind in KINDS:
@@ -182,7 +182,7 @@ def test_secrets_never_appear_in_logs_or_errors(receiver: WebhookReceiver, caplo
                                            "headers": {"Authorization": "${env:HOOK_TOKEN}"}})
     receiver.inject("webhook", status=500, body="Authorization was Bearer header-secret-0123456789")
     deliveries.append(header_channel.send(NOTE, deadline=in_5s()))
-    # THEN no secret, token or signed URL shows up in any log line or Delivery error
+    # THEN no secret, token or signed URL shows up in any log line or SendResult error
     assert any(not d.ok for d in deliveries) and any(d.ok for d in deliveries)
     texts = [caplog.text, *(d.error or "" for d in deliveries), *(repr(build_channel(
         "x", {"type": k, "url": receiver.url(k)})) for k in KINDS)]

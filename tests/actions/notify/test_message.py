@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from dwevents.actions.notify import Delivery, Notification
+from dwevents.actions.notify import Notification, SendResult
 from dwevents.actions.notify.message import footer, headline, truncate, truncate_bytes
 
 
@@ -32,7 +32,7 @@ def test_truncation_marks_the_cut_and_never_splits_a_character() -> None:
 
 
 def test_delivery_as_dict_is_json_ready() -> None:
-    delivery = Delivery("ops", "slack", True, 1, 200, None, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    delivery = SendResult("ops", "slack", True, 1, 200, None, datetime(2026, 1, 1, tzinfo=timezone.utc))
     report = json.loads(json.dumps(delivery.as_dict()))
     assert report == {"channel": "ops", "kind": "slack", "ok": True, "attempts": 1, "status": 200,
                       "error": None, "sent_at": "2026-01-01T00:00:00+00:00"}

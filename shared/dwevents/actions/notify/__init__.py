@@ -2,7 +2,7 @@
 
 The package in the order a message travels:
 
-* :mod:`.message` — the :class:`Notification` routing hands in and the :class:`Delivery` it gets back;
+* :mod:`.message` — the :class:`Notification` routing hands in and the :class:`SendResult` it gets back;
 * :mod:`.config` — ``notifications.channels.<name>`` of the config file, one model per channel type;
 * :mod:`.channels` — how each platform renders, signs and answers;
 * :mod:`.signing` — the platforms' documented signatures;
@@ -19,7 +19,7 @@ from dwevents.actions.notify.channels import (
     WeComChannel,
 )
 from dwevents.actions.notify.config import CHANNEL_TYPES, ChannelConfig, build_channel, webhook_type
-from dwevents.actions.notify.message import SEVERITIES, Delivery, Notification, Severity
+from dwevents.actions.notify.message import SEVERITIES, Notification, SendResult, Severity
 from dwevents.actions.notify.signing import dingtalk_sign, feishu_sign, webhook_signature
 from dwevents.actions.notify.transport import RetryPolicy
 from dwevents.redact import redact_url
@@ -30,11 +30,11 @@ __all__ = [
     "Channel",
     "ChannelConfig",
     "ConsoleChannel",
-    "Delivery",
     "DingTalkChannel",
     "FeishuChannel",
     "Notification",
     "RetryPolicy",
+    "SendResult",
     "Severity",
     "SlackChannel",
     "WeComChannel",

@@ -12,7 +12,7 @@ is never reported as delivered. Sources for formats, limits and error codes:
 * WeCom — 群机器人配置说明 / "Group bot configuration", https://developer.work.weixin.qq.com/document/path/91770
 * Slack — "Sending messages using incoming webhooks", https://api.slack.com/messaging/webhooks
 
-Secrets, signed URLs and URL tokens never reach the logs or :attr:`Delivery.error`: targets are
+Secrets, signed URLs and URL tokens never reach the logs or :attr:`SendResult.error`: targets are
 logged through :func:`dwevents.redact.redact_url` and every error text is scrubbed of the channel's
 secrets.
 """
@@ -29,8 +29,8 @@ from typing import Any
 from dwevents.actions.notify.message import (
     ICON,
     LABEL,
-    Delivery,
     Notification,
+    SendResult,
     footer,
     headline,
     truncate,
@@ -87,7 +87,7 @@ class Channel(ABC):
     def _attempt(self, n: Notification, *, timeout: float, deadline: float) -> Outcome:
         """One delivery attempt; transport exceptions propagate to :func:`retry_until`."""
 
-    def send(self, n: Notification, *, deadline: float) -> Delivery:
+    def send(self, n: Notification, *, deadline: float) -> SendResult:
         """Deliver ``n`` before ``deadline`` (a :func:`time.monotonic` instant), retrying what may pass."""
         result = retry_until(lambda timeout: self._attempt(n, timeout=timeout, deadline=deadline),
                              deadline=deadline, policy=self.retry, scrub=self._scrub,
@@ -99,7 +99,7 @@ class Channel(ABC):
         else:
             logger.warning("notification %s NOT delivered via %s (%s) after %d attempt(s): %s",
                            n.message_id, self.name, self.target, result.count, result.error)
-        return Delivery(self.name, self.kind, result.ok, result.count, status, result.error, result.sent_at)
+        return SendResult(self.name, self.kind, result.ok, result.count, status, result.error, result.sent_at)
 
 
 class _HttpChannel(Channel):
@@ -331,6 +331,6 @@ class ConsoleChannel(Channel):
         logger.log(level, "notification [%s]\n%s", self.name, self.render(n))
         return Outcome(True, None)
 
-    def send(self, n: Notification, *, deadline: float) -> Delivery:
+    def send(self, n: Notification, *, deadline: float) -> SendResult:
         self._attempt(n, timeout=0.0, deadline=deadline)  # logging needs no deadline, and never retries
-        return Delivery(self.name, self.kind, True, 1, None, None, datetime.now(timezone.utc))
+        return SendResult(self.name, self.kind, True, 1, None, None, datetime.now(timezone.utc))

@@ -3,7 +3,7 @@
 Routing (:mod:`dwevents.actions.routes`) decides *what* to say — a :class:`Notification` with a title,
 a sentence, a severity, the key facts and an optional link; each channel decides how that looks on its
 platform, with the shared pieces below (headline, footer, truncation) so every platform reads alike.
-A channel answers with a :class:`Delivery`, which is what the event's action report shows.
+A channel answers with a :class:`SendResult`, which is what the event's action report shows.
 """
 
 from __future__ import annotations
@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-__all__ = ["SEVERITIES", "Delivery", "Notification", "Severity", "footer", "headline", "truncate",
-           "truncate_bytes"]
+from dwevents.behaviour import Severity
 
-Severity = Literal["info", "warning", "critical"]
+__all__ = [
+    "SEVERITIES",
+    "Notification",
+    "SendResult",
+    "Severity",
+    "footer",
+    "headline",
+    "truncate",
+    "truncate_bytes",
+]
+
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 #: How each severity is labelled and marked in a message (the label is also what keyword filters see).
@@ -44,7 +53,7 @@ class Notification:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class SendResult:
     """The outcome of one channel's ``send``: ``ok`` only when the platform accepted the message.
 
     ``error`` is already scrubbed of the channel's secrets, so the report may be logged and stored.
