@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in result["variants"].items():
         print(
             f"{name:<22}{row['handler']['p50_ms']:>10.3f}/{row['handler']['p99_ms']:<9.3f}"
-            f"{row['bare']['p50_ms']:>8.3f}/{row['bare']['p99_ms']:<9.3f}{row['own']['p99_ms']:>12.3f}"
+            f"{row['bare']['p50_ms']:>8.3f}/{row['bare']['p99_ms']:<9.3f}"
+            f"{row['own']['p50_ms']:>8.3f}/{row['own']['p99_ms']:<7.3f}"
             f"{row['ratio_p99_handler_vs_bare']:>11}  calls/event {row['calls_per_event']} {row['verdicts']}"
         )
     write_json("reply_latency", result)

@@ -65,6 +65,32 @@ def fc_context() -> Callable[..., LocalContext]:
     return make
 
 
+def dataworks_client(
+    endpoint: str,
+    key_id: str | None = None,
+    secret: str | None = None,
+    token: str | None = None,
+    *,
+    transport: str | None = None,
+) -> Any:
+    """A DataWorks client over http with exactly these credentials (the default transport unless
+    ``transport``): for what the stand-in answers a wrong, missing or foreign key."""
+    from dwevents.dataworks.client import DataWorksClient
+    from dwevents.dataworks.settings import DataWorksSettings
+
+    extra = {"transport": transport} if transport else {}
+    return DataWorksClient(
+        DataWorksSettings(
+            endpoint=endpoint,
+            protocol="http",
+            access_key_id=key_id,
+            access_key_secret=secret,
+            security_token=token,
+            **extra,
+        )
+    )
+
+
 @pytest.fixture
 def standin() -> Iterator[Any]:
     """A running DataWorks API stand-in (real HTTP, checks ACS3 signatures)."""

@@ -80,8 +80,13 @@ def test_given_an_invocation_already_past_its_deadline_then_the_deadline_is_now_
 
 @pytest.mark.parametrize(
     ("returned", "expected"),
-    [("OK", CheckResult.OK), ("ok", CheckResult.OK), (" Warn ", CheckResult.WARN), ("Fail", CheckResult.FAIL),
-     (CheckResult.WARN, CheckResult.WARN)],
+    [
+        ("OK", CheckResult.OK),
+        ("ok", CheckResult.OK),
+        (" Warn ", CheckResult.WARN),
+        ("Fail", CheckResult.FAIL),
+        (CheckResult.WARN, CheckResult.WARN),
+    ],
 )
 def test_a_decider_may_return_a_result_name_in_any_case(returned: Any, expected: CheckResult) -> None:
     verdict = as_verdict(returned)
@@ -92,8 +97,12 @@ def test_a_decider_may_return_a_result_name_in_any_case(returned: Any, expected:
 
 @pytest.mark.parametrize(
     ("returned", "shown"),
-    [("maybe", "returned 'maybe',"), (None, "returned NoneType,"), (3, "returned int,"),
-     ("x" * 100, "returned '" + "x" * 59 + ",")],
+    [
+        ("maybe", "returned 'maybe',"),
+        (None, "returned NoneType,"),
+        (3, "returned int,"),
+        ("x" * 100, "returned '" + "x" * 59 + ","),
+    ],
 )
 def test_anything_else_a_decider_returns_is_an_error_naming_it(returned: Any, shown: str) -> None:
     with pytest.raises(TypeError) as info:
@@ -162,7 +171,12 @@ def test_given_an_fc_direct_message_then_the_verdict_is_the_return_value_and_cou
     event = decode_sample("fc-direct/download-resources")
     assert ext.can_answer(event)
     report = ext.send(event, Verdict(CheckResult.FAIL, "no", "r1", "policy"), invocation())
-    assert (report.api, report.acknowledged, report.attempts, report.sent_as) == (ReplyApi.RETURN, True, 0, "FAIL")
+    assert (report.api, report.acknowledged, report.attempts, report.sent_as) == (
+        ReplyApi.RETURN,
+        True,
+        0,
+        "FAIL",
+    )
     assert (report.result, report.tip, report.rule, report.origin) == (CheckResult.FAIL, "no", "r1", "policy")
     assert report.sent_at is not None and datetime.fromisoformat(report.sent_at).tzinfo is not None
 
@@ -183,7 +197,11 @@ def test_given_a_client_that_cannot_be_built_then_the_report_is_not_acknowledged
     # THEN the verdict is reported NOT acknowledged, with the error's type as its code
     assert report.acknowledged is False and report.error_code == "ConfigError"
     assert report.error is not None and report.error.startswith("ConfigError: ")
-    assert (report.result, report.tip, report.api) == (CheckResult.FAIL, "t", ReplyApi.UPDATE_IDE_EVENT_RESULT)
+    assert (report.result, report.tip, report.api) == (
+        CheckResult.FAIL,
+        "t",
+        ReplyApi.UPDATE_IDE_EVENT_RESULT,
+    )
 
 
 def test_given_dataworks_then_the_report_carries_the_receipt(api: DataWorksApiStandIn) -> None:

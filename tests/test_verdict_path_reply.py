@@ -208,7 +208,7 @@ def test_return_api_is_refused_with_a_message_saying_the_return_value_answers(
 @pytest.mark.parametrize(
     ("api", "result", "tip", "expected"),
     [
-        # UpdateWorkbenchEventResult: "OK 代表检查成功，FAIL 代表检查失败" — no WARN, so WARN → OK + "WARN:" tip
+        # UpdateWorkbenchEventResult: "OK 代表检查成功，FAIL 代表检查失败": no WARN, so OK + "WARN:" tip
         (ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT, "WARN", "slow query", ("OK", "WARN: slow query")),
         (ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT, "WARN", "", ("OK", "WARN")),
         (ReplyApi.UPDATE_WORKBENCH_EVENT_RESULT, "fail", "no", ("FAIL", "no")),
@@ -228,7 +228,12 @@ def test_each_api_gets_the_check_result_and_text_its_documentation_allows(
     assert (wire.check_result, wire.text) == expected
     params = wire.params("m-1", "ext")
     text_field = "CheckMessage" if api is ReplyApi.CALLBACK_EXTENSION else "CheckResultTip"
-    assert params == {"MessageId": "m-1", "ExtensionCode": "ext", "CheckResult": expected[0], text_field: expected[1]}
+    assert params == {
+        "MessageId": "m-1",
+        "ExtensionCode": "ext",
+        "CheckResult": expected[0],
+        text_field: expected[1],
+    }
 
 
 def test_an_unknown_check_result_is_refused_naming_it() -> None:
@@ -265,8 +270,18 @@ def test_api_error_text_names_action_status_and_code_and_drops_query_strings() -
 
 
 @pytest.mark.parametrize(
-    ("status", "transient"), [(None, True), (200, True), (399, True), (400, False), (404, False), (429, True),
-                              (499, False), (500, True), (502, True)],
+    ("status", "transient"),
+    [
+        (None, True),
+        (200, True),
+        (399, True),
+        (400, False),
+        (404, False),
+        (429, True),
+        (499, False),
+        (500, True),
+        (502, True),
+    ],
 )
 def test_a_transport_error_is_retried_unless_the_status_says_the_request_is_wrong(
     status: int | None, transient: bool

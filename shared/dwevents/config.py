@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from dwevents import env
@@ -171,6 +170,8 @@ def load_settings(
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read config file ({exc.strerror})", source=source) from None
+        import yaml  # only when there is a file: a function on the defaults never imports it
+
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -2,9 +2,9 @@
 
 Learned from crhelper (https://github.com/aws-cloudformation/custom-resource-helper): the deadline
 comes from the invocation context (time left minus a safety margin, capped by configuration); deciding
-runs in a worker thread so a hung rule, a slow enrichment call or a stuck decider cannot eat the time
-the reply needs; anything that goes wrong while deciding turns into the configured fail-open (OK/WARN)
-or fail-closed (FAIL) verdict with a tip saying why.
+runs in a worker thread (pooled: :mod:`dwevents.workerpool`) so a hung rule, a slow enrichment call or a
+stuck decider cannot eat the time the reply needs; anything that goes wrong while deciding turns into
+the configured fail-open (OK/WARN) or fail-closed (FAIL) verdict with a tip saying why.
 
 Who decides: the rules file, a decider registered with ``@app.decide``, or both — then the stricter
 verdict wins (FAIL over WARN over OK; on a tie the decider's, whose tip is the more specific).
@@ -28,6 +28,7 @@ from dwevents.envelope import DataWorksEvent
 from dwevents.results import VerdictReport
 from dwevents.router import Decider
 from dwevents.verdict import CheckResult, Verdict
+from dwevents.workerpool import WorkerPool
 
 if TYPE_CHECKING:
     from dwevents.dataworks.client import DataWorksClient
@@ -81,6 +82,8 @@ class ExtensionService:
         self._pinned = client is not None  # a client given by the caller (tests, replay) is used as is
         self._lock = threading.Lock()
         self.param_cache = ExtensionParamCache(ttl_s=config.extension_params_cache_seconds)
+        #: Where decisions run (a hung one is abandoned at its deadline, see dwevents/workerpool.py).
+        self.workers = WorkerPool("decide")
 
     # -- wiring ----------------------------------------------------------------------------------
 
@@ -143,35 +146,35 @@ class ExtensionService:
 
         now = time.monotonic()
         decide_by = now + max(0.0, (deadline - now) * DECIDE_SHARE)
-        outcome: dict[str, Any] = {}
         enricher = Enricher(
             lambda: self.client_for(invocation.context), self.code, self.param_cache, deadline=decide_by
         )
         use_rules = decider is None or decider.rules
 
-        def run() -> None:
-            try:
-                verdict = None
-                if use_rules:
-                    if self.policy is None:
-                        raise RuntimeError("no rules loaded")
-                    verdict = self.policy.evaluate(event, enricher)
-                if decider is not None:
-                    own = as_verdict(decider.fn(event, invocation), f"decider {decider.name}")
-                    verdict = own if verdict is None else stricter(verdict, own)
-                outcome["verdict"] = verdict
-            except BaseException as exc:
-                outcome["error"] = exc
+        def run() -> Verdict:
+            verdict = None
+            if use_rules:
+                if self.policy is None:
+                    raise RuntimeError("no rules loaded")
+                verdict = self.policy.evaluate(event, enricher)
+            if decider is not None:
+                own = as_verdict(decider.fn(event, invocation), f"decider {decider.name}")
+                verdict = own if verdict is None else stricter(verdict, own)
+            assert verdict is not None
+            return verdict
 
-        worker = threading.Thread(target=run, name=f"decide-{event.message_id[:40]}", daemon=True)
-        worker.start()
-        worker.join(timeout=max(0.0, decide_by - time.monotonic()))
-        if worker.is_alive():
-            waited = int((time.monotonic() - now) * 1000)
-            logger.error("no verdict within %d ms; sending the %s verdict", waited, self.config.fail_mode)
-            return self.fail_mode(f"the check did not finish within {waited} ms")
-        if "error" in outcome:
-            exc = outcome["error"]
+        # Inline where nothing can block: no decider (user code) and no DataWorks data to fetch and
+        # match (at most GetExtension, cached, whose timeout ends at ``decide_by``). Everything else
+        # goes to a worker thread, abandoned at the deadline.
+        inline = (
+            decider is None and self.policy is not None and not self.policy.needs_dataworks_data(event)
+        )
+        try:
+            if inline:
+                done, value = True, run()
+            else:
+                done, value = self.workers.run(run, timeout=decide_by - time.monotonic())
+        except BaseException as exc:
             logger.error(
                 "deciding failed: %s: %s; sending the %s verdict",
                 type(exc).__name__,
@@ -180,8 +183,13 @@ class ExtensionService:
                 exc_info=exc,
             )
             return self.fail_mode(f"the check failed ({type(exc).__name__}: {logs.describe(exc)})")
-        verdict: Verdict = outcome["verdict"]
-        logger.info("verdict %s%s", verdict.result.value, f" by rule {verdict.rule}" if verdict.rule else "")
+        if not done:
+            waited = int((time.monotonic() - now) * 1000)
+            logger.error("no verdict within %d ms; sending the %s verdict", waited, self.config.fail_mode)
+            return self.fail_mode(f"the check did not finish within {waited} ms")
+        verdict: Verdict = value
+        # DEBUG: the audit record of the event says it (one INFO line per event).
+        logger.debug("verdict %s%s", verdict.result.value, f" by rule {verdict.rule}" if verdict.rule else "")
         return verdict
 
     def fail_mode(self, why: str) -> Verdict:

@@ -88,6 +88,22 @@ def salvage(element: Any) -> DataWorksEvent | None:
     )  # fmt: skip
 
 
+def _verdict_detail(report: VerdictReport | None) -> dict[str, Any] | None:
+    """What the audit record says of an extension point's verdict (the verdict's own log lines are
+    DEBUG: this is the one INFO line of the event)."""
+    if report is None:
+        return None
+    detail = {
+        "verdict": report.result.value,
+        "rule": report.rule,
+        "verdict_origin": report.origin,
+        "acknowledged": report.acknowledged,
+        "attempts": report.attempts,
+        "dataworks_request_id": report.request_id,
+    }
+    return {k: v for k, v in detail.items() if v is not None}
+
+
 def sendable(message_id: str) -> bool:
     """Whether the id can go out in a request (a lone surrogate cannot be encoded as UTF-8)."""
     try:
@@ -311,10 +327,7 @@ class Pipeline:
         registered reaction replaces them (it may call ``app.default_action``, which logs them itself)."""
         verdict = result.verdict
         record = audit_record(
-            event,
-            function=result.function,
-            outcome="processed",
-            detail={"verdict": verdict.result.value} if verdict is not None else None,
+            event, function=result.function, outcome="processed", detail=_verdict_detail(verdict)
         )
         custom = self.router.is_custom(event)
         metrics = metric_lines(event) if not custom and self.settings.metrics.enabled else []

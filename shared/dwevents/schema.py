@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dwevents.errors import ConfigError
@@ -26,24 +25,33 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_loader: Any = None
 
 
-class _Loader(_Base):
+def _yaml_loader() -> Any:
     """SafeLoader (the C one when available) without implicit timestamps: dates stay text, so the schema
-    validates them and names the key (PyYAML itself raises a bare ValueError for 2026-02-30)."""
+    validates them and names the key (PyYAML itself raises a bare ValueError for 2026-02-30). Built on
+    first use: a function with no file to read never imports PyYAML (cold start)."""
+    global _loader
+    if _loader is None:
+        import yaml
 
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+        base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        loader: Any = type("_Loader", (base,), {})
+        loader.yaml_implicit_resolvers = {
+            first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+        _loader = loader
+    return _loader
 
 
 def load_yaml(text: str, *, source: str, top: str = "a mapping at the top level") -> dict[str, Any]:
     """Parse one YAML document that must be a mapping (empty → ``{}``); errors are ConfigErrors."""
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_yaml_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -95,35 +95,46 @@ def test_given_an_unknown_verdict_then_the_config_is_refused(tmp_path: Path) -> 
         _notifier(tmp_path, "    - {name: x, events: [deploy-file], verdicts: [BLOCKED]}\n")
 
 
+def _deploy_through_forbidden_sql(
+    tmp_path: Path, standin: Any, fc_context: Any, receiver: WebhookReceiver, code: str
+) -> Any:
+    """Handle the deploy sample whose file holds ``code`` under the forbidden-sql rules, with a route of
+    FAIL verdicts to the receiver's DingTalk robot; the event's result."""
+    doc = load_sample("FileChange/deploy-file")
+    standin.set_file_content(doc["id"], code)
+    config = tmp_path / "dwevents.yaml"
+    config.write_text(
+        "notifications:\n"
+        "  channels:\n"
+        f"    ops: {{type: dingtalk, url: '{receiver.url('dingtalk')}', secret: SEC-test-secret}}\n"
+        "  routes:\n"
+        "    - {name: blocked-deploys, events: [deploy-file, commit-file], verdicts: [FAIL],\n"
+        "       channels: [ops]}\n",
+        encoding="utf-8",
+    )
+    app = FunctionApp(
+        "FileChange",
+        environ={
+            **standin.client_env(),
+            "DWEVENTS_CONFIG": str(config),
+            "DWEVENTS_RULES": str(RULES / "forbidden-sql.yaml"),
+            "DWEVENTS_EXTENSION_CODE": "ext-test",
+            "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT,
+        },
+    )
+    [result] = app.process(json.dumps(doc).encode(), fc_context()).events
+    return result
+
+
 def test_given_rules_that_block_a_deploy_then_dingtalk_gets_the_blocked_message(
     tmp_path: Path, standin: Any, fc_context: Any
 ) -> None:
     # GIVEN forbidden-sql rules, a deploy whose code drops a table, and a route of FAIL verdicts to DingTalk
-    doc = load_sample("FileChange/deploy-file")
-    standin.set_file_content(doc["id"], "SELECT 1;\nDROP TABLE ods_orders;")
     with WebhookReceiver(dingtalk_secret="SEC-test-secret") as receiver:
-        config = tmp_path / "dwevents.yaml"
-        config.write_text(
-            "notifications:\n"
-            "  channels:\n"
-            f"    ops: {{type: dingtalk, url: '{receiver.url('dingtalk')}', secret: SEC-test-secret}}\n"
-            "  routes:\n"
-            "    - {name: blocked-deploys, events: [deploy-file, commit-file], verdicts: [FAIL],\n"
-            "       channels: [ops]}\n",
-            encoding="utf-8",
-        )
-        app = FunctionApp(
-            "FileChange",
-            environ={
-                **standin.client_env(),
-                "DWEVENTS_CONFIG": str(config),
-                "DWEVENTS_RULES": str(RULES / "forbidden-sql.yaml"),
-                "DWEVENTS_EXTENSION_CODE": "ext-test",
-                "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT,
-            },
-        )
         # WHEN the deploy is handled
-        [result] = app.process(json.dumps(doc).encode(), fc_context()).events
+        result = _deploy_through_forbidden_sql(
+            tmp_path, standin, fc_context, receiver, "SELECT 1;\nDROP TABLE ods_orders;"
+        )
         # THEN DataWorks got FAIL, and DingTalk accepted one message naming the rule and the line
         assert result.verdict is not None and result.verdict.result is CheckResult.FAIL
         [notify] = [a for a in result.actions if a["action"] == "notify"]
@@ -136,28 +147,7 @@ def test_given_rules_that_block_a_deploy_then_dingtalk_gets_the_blocked_message(
 def test_given_rules_that_pass_then_the_fail_route_sends_nothing(
     tmp_path: Path, standin: Any, fc_context: Any
 ) -> None:
-    doc = load_sample("FileChange/deploy-file")
-    standin.set_file_content(doc["id"], "SELECT 1;")
     with WebhookReceiver(dingtalk_secret="SEC-test-secret") as receiver:
-        config = tmp_path / "dwevents.yaml"
-        config.write_text(
-            "notifications:\n"
-            "  channels:\n"
-            f"    ops: {{type: dingtalk, url: '{receiver.url('dingtalk')}', secret: SEC-test-secret}}\n"
-            "  routes:\n"
-            "    - {name: blocked-deploys, events: [deploy-file], verdicts: [FAIL], channels: [ops]}\n",
-            encoding="utf-8",
-        )
-        app = FunctionApp(
-            "FileChange",
-            environ={
-                **standin.client_env(),
-                "DWEVENTS_CONFIG": str(config),
-                "DWEVENTS_RULES": str(RULES / "forbidden-sql.yaml"),
-                "DWEVENTS_EXTENSION_CODE": "ext-test",
-                "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT,
-            },
-        )
-        [result] = app.process(json.dumps(doc).encode(), fc_context()).events
+        result = _deploy_through_forbidden_sql(tmp_path, standin, fc_context, receiver, "SELECT 1;")
         assert result.verdict is not None and result.verdict.result is CheckResult.OK
         assert receiver.received == []

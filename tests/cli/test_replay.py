@@ -101,18 +101,15 @@ def test_given_json_then_one_line_per_input_event_regular_ones_with_null_verdict
     assert deploy["candidate"]["rule"] == "no-drop-table" and deploy["candidate"]["code_line"] == 2
 
 
+#: Candidate rules equal to the ones DWEVENTS_RULES configures below: no verdict may change.
+_SAME_RULES = ("--rules", str(RULES / "forbidden-sql.yaml"))
+
+
 def test_given_the_configured_rules_in_dwevents_rules_then_they_are_the_default_baseline(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("DWEVENTS_RULES", str(RULES / "forbidden-sql.yaml"))
-    code, _ = run(
-        "--from",
-        str(EVENTS / "FileChange"),
-        "--rules",
-        str(RULES / "forbidden-sql.yaml"),
-        "--code",
-        _code(tmp_path),
-    )
+    code, _ = run("--from", str(EVENTS / "FileChange"), *_SAME_RULES, "--code", _code(tmp_path))
     assert code == 0 and "no verdict changed" in capsys.readouterr().err
 
 
@@ -126,14 +123,7 @@ def test_given_a_fc_code_path_in_dwevents_rules_then_it_resolves_to_the_project_
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DWEVENTS_RULES", "/code/config/rules.yaml")
-    code, _ = run(
-        "--from",
-        str(EVENTS / "FileChange"),
-        "--rules",
-        str(RULES / "forbidden-sql.yaml"),
-        "--code",
-        _code(tmp_path),
-    )
+    code, _ = run("--from", str(EVENTS / "FileChange"), *_SAME_RULES, "--code", _code(tmp_path))
     assert code == 0 and "no verdict changed" in capsys.readouterr().err
 
 

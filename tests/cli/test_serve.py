@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,27 @@ def test_given_an_event_no_rule_matches_then_200_reporting_it_unrouted(
     status, answer = _request(served[0], json.dumps(doc).encode())
     [report] = answer["events"]
     assert status == 200 and report["outcome"] == "unrouted" and "no function's rule" in report["error"]
+
+
+def test_given_a_posted_extension_event_then_the_response_says_which_function_ran_and_the_verdict(
+    served: tuple[int, subprocess.Popen[str]],
+) -> None:
+    body = (ROOT / "events" / "NodeChange" / "freeze-node.json").read_bytes()
+    status, answer = _request(served[0], body)
+    [report] = answer["events"]
+    assert status == 200 and report["functions"] == ["dwevents-node-change"]
+    assert report["outcome"] == "processed" and report["verdict"]["api"] == "UpdateWorkbenchEventResult"
+    with urllib.request.urlopen(f"http://127.0.0.1:{served[0]}/verdicts", timeout=30) as response:
+        verdicts = json.loads(response.read())["verdicts"]
+    assert [v["message_id"] for v in verdicts][-1:] == [json.loads(body)["id"]]
+
+
+def test_given_garbage_then_the_bus_keeps_serving(served: tuple[int, subprocess.Popen[str]]) -> None:
+    assert _request(served[0], b"{nope")[0] == 400
+    status, answer = _request(
+        served[0], (ROOT / "events" / "DagStatusChanges" / "dag-status-changes.json").read_bytes()
+    )
+    assert status == 200 and [r["outcome"] for r in answer["events"]] == ["processed"]
 
 
 def _serve_error(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -23,6 +23,8 @@ from dwevents.local.dataworks.server import (
 )
 from dwevents.verdict import MAX_TIP_CHARS
 
+from ..conftest import dataworks_client
+
 TRANSPORTS = ("sdk", "lean")
 SDK_PREFIXES = ("alibabacloud", "Tea", "darabonba")
 
@@ -269,15 +271,7 @@ def test_sts_credentials_are_signed_and_accepted(api: DataWorksApiStandIn, trans
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_wrong_secret_is_a_permanent_reply_error(api: DataWorksApiStandIn, transport: str) -> None:
-    bad = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint,
-            protocol="http",
-            access_key_id=DEFAULT_ACCESS_KEY_ID,
-            access_key_secret="wrong",
-            transport=transport,
-        )
-    )
+    bad = dataworks_client(api.endpoint, DEFAULT_ACCESS_KEY_ID, "wrong", transport=transport)
     with pytest.raises(CloudApiError) as caught:
         bad.update_ide_event_result("m", "ext", "FAIL", "x", timeout_s=2)
     assert caught.value.code == "SignatureDoesNotMatch" and caught.value.status == 400
@@ -315,15 +309,7 @@ def test_one_http_attempt_per_call(api: DataWorksApiStandIn, client: DataWorksCl
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_connection_refused_is_transient(transport: str) -> None:
-    dead = DataWorksClient(
-        DataWorksSettings(
-            endpoint="127.0.0.1:9",
-            protocol="http",
-            access_key_id="a",
-            access_key_secret="b",
-            transport=transport,
-        )
-    )
+    dead = dataworks_client("127.0.0.1:9", "a", "b", transport=transport)
     with pytest.raises(CloudApiError) as caught:
         dead.update_ide_event_result("m", "ext", "OK", "", timeout_s=1)
     assert (caught.value.code, caught.value.transient, caught.value.status) == (
@@ -335,9 +321,7 @@ def test_connection_refused_is_transient(transport: str) -> None:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_missing_credentials_are_permanent(api: DataWorksApiStandIn, transport: str) -> None:
-    anonymous = DataWorksClient(
-        DataWorksSettings(endpoint=api.endpoint, protocol="http", transport=transport)
-    )
+    anonymous = dataworks_client(api.endpoint, transport=transport)
     with pytest.raises(CloudApiError) as caught:
         anonymous.update_ide_event_result("m", "ext", "OK", "", timeout_s=1)
     assert caught.value.code == "InvalidCredentials" and not caught.value.transient
@@ -352,15 +336,7 @@ def test_no_credentials_in_logs_even_with_sdk_debug(
     # GIVEN the SDK's header dump switched on (DEBUG=sdk) and STS credentials
     monkeypatch.setenv("DEBUG", "sdk")
     api.add_credentials("STS.logcheck", "log-secret-value", security_token="log-token-value")
-    dw = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint,
-            protocol="http",
-            access_key_id="STS.logcheck",
-            access_key_secret="log-secret-value",
-            security_token="log-token-value",
-        )
-    )
+    dw = dataworks_client(api.endpoint, "STS.logcheck", "log-secret-value", "log-token-value")
     caplog.set_level(logging.DEBUG)
     # WHEN a call succeeds and one fails
     dw.update_ide_event_result("m", "ext", "OK", "", timeout_s=2)

@@ -11,9 +11,10 @@ import pytest
 from dwevents.catalogue import ReplyApi
 from dwevents.dataworks.client import DataWorksClient
 from dwevents.dataworks.reply import BACKOFF, ReplyReceipt, send_verdict
-from dwevents.dataworks.settings import DataWorksSettings
 from dwevents.local.dataworks.server import DEFAULT_ACCESS_KEY_ID, DataWorksApiStandIn
 from dwevents.verdict import MAX_TIP_CHARS, CheckResult, Verdict
+
+from ..conftest import dataworks_client
 
 SLACK_S = 0.5
 TRANSPORTS = ("sdk", "lean")
@@ -99,15 +100,7 @@ def test_client_error_is_not_retried_and_code_is_reported(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_wrong_secret_is_not_retried(api: DataWorksApiStandIn, transport: str) -> None:
-    bad = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint,
-            protocol="http",
-            access_key_id=DEFAULT_ACCESS_KEY_ID,
-            access_key_secret="wrong",
-            transport=transport,
-        )
-    )
+    bad = dataworks_client(api.endpoint, DEFAULT_ACCESS_KEY_ID, "wrong", transport=transport)
     receipt = send(bad, FAIL)
     assert (
         not receipt.acknowledged and receipt.attempts == 1 and receipt.error_code == "SignatureDoesNotMatch"
@@ -131,15 +124,7 @@ def test_hang_past_the_deadline_returns_by_the_deadline(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_unreachable_endpoint_keeps_trying_until_the_deadline(transport: str) -> None:
-    dead = DataWorksClient(
-        DataWorksSettings(
-            endpoint="127.0.0.1:9",
-            protocol="http",
-            access_key_id="a",
-            access_key_secret="b",
-            transport=transport,
-        )
-    )
+    dead = dataworks_client("127.0.0.1:9", "a", "b", transport=transport)
     started = time.monotonic()
     receipt = send(dead, FAIL, budget_s=1.0)
     assert time.monotonic() - started < 1.0 + SLACK_S

@@ -98,12 +98,15 @@ def syaml(tmp_path: Path) -> Path:
     return write_syaml(tmp_path / "s.yaml", {c: pattern(c) for c in categories})
 
 
+def argv(cloud: CloudApiStandIn, command: str, syaml: Path | None, *extra: str) -> list[str]:
+    """The bus tool's arguments against the stand-in (as the s.yaml actions pass them)."""
+    args = [command, "--account-id", ACCOUNT, "--endpoint", cloud.endpoint, "--protocol", "http", *extra]
+    return [*args, "--syaml", str(syaml)] if syaml is not None else args
+
+
 def cli(cloud: CloudApiStandIn, command: str, syaml: Path | None, *extra: str) -> tuple[int, str]:
     out = io.StringIO()
-    args = [command, "--account-id", ACCOUNT, "--endpoint", cloud.endpoint, "--protocol", "http", *extra]
-    if syaml is not None:
-        args += ["--syaml", str(syaml)]
-    return bus.run(args, out=out), out.getvalue()
+    return bus.run(argv(cloud, command, syaml, *extra), out=out), out.getvalue()
 
 
 CUSTOM_RULES = {"dwevents-filechange", "dwevents-nodechange", "dwevents-projectchange"}
@@ -420,20 +423,7 @@ def test_a_wrong_secret_is_one_clear_line_without_a_traceback(cloud: CloudApiSta
     env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"}
     # WHEN the CLI runs as the s.yaml action does
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dwevents.deploy.bus",
-            "plan",
-            "--syaml",
-            str(syaml),
-            "--account-id",
-            ACCOUNT,
-            "--endpoint",
-            cloud.endpoint,
-            "--protocol",
-            "http",
-        ],
+        [sys.executable, "-m", "dwevents.deploy.bus", *argv(cloud, "plan", syaml)],
         env=env,
         capture_output=True,
         text=True,
@@ -465,19 +455,7 @@ def test_missing_credentials_are_named_before_any_call(
     monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
     monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
     # WHEN the entry point runs
-    code = bus.main(
-        [
-            "plan",
-            "--syaml",
-            str(syaml),
-            "--account-id",
-            ACCOUNT,
-            "--endpoint",
-            cloud.endpoint,
-            "--protocol",
-            "http",
-        ]
-    )
+    code = bus.main(argv(cloud, "plan", syaml))
     # THEN it says which variables to export, and EventBridge was never called
     err = capsys.readouterr().err
     assert code == 2 and "export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET" in err

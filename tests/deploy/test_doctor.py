@@ -69,6 +69,12 @@ def lines(out: str, status: str) -> list[str]:
     return [line for line in out.splitlines() if line.startswith(status)]
 
 
+def apply_rules(cloud: CloudApiStandIn) -> int:
+    """The bus tool's ``apply`` for the project's s.yaml against the stand-in (exit status)."""
+    argv = ["apply", "--syaml", str(ROOT / "s.yaml"), "--account-id", ACCOUNT]
+    return bus.run([*argv, "--endpoint", cloud.endpoint, "--protocol", "http"], out=io.StringIO())
+
+
 @pytest.fixture()
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     """A healthy deployment: every function, both buses' rules applied by the bus tool, the service-linked
@@ -95,21 +101,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
                 role=ROLE,
                 environment=dict(decl.environment),
             )
-        applied = bus.run(
-            [
-                "apply",
-                "--syaml",
-                str(ROOT / "s.yaml"),
-                "--account-id",
-                ACCOUNT,
-                "--endpoint",
-                cloud.endpoint,
-                "--protocol",
-                "http",
-            ],
-            out=io.StringIO(),
-        )
-        assert applied == 0
+        assert apply_rules(cloud) == 0
         dataworks.set_extension(CODE, Status=1, BindEventList=[{"EventCode": c} for c in EXTENSION_CODES])
         yield Account(cloud, dataworks, declared)
 
@@ -289,20 +281,7 @@ def test_alerts_only_warns_without_failing(account: Account, monkeypatch: pytest
 def test_no_dead_letter_queue_is_a_warning(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN the rules applied without a dead-letter queue (it is optional)
     monkeypatch.delenv("DWEVENTS_DLQ_ARN")
-    bus.run(
-        [
-            "apply",
-            "--syaml",
-            str(ROOT / "s.yaml"),
-            "--account-id",
-            ACCOUNT,
-            "--endpoint",
-            account.cloud.endpoint,
-            "--protocol",
-            "http",
-        ],
-        out=io.StringIO(),
-    )
+    apply_rules(account.cloud)
     code, out = account.doctor()
     # THEN the doctor passes and says what is lost
     assert code == 0, out

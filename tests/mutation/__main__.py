@@ -22,15 +22,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=runner.SEED)
     parser.add_argument("--sample", type=int, default=runner.SAMPLE, help="mutants drawn over all modules")
     parser.add_argument("--all", action="store_true", help="every mutant instead of a sample")
-    parser.add_argument("--module", action="append", choices=sorted(runner.MODULES),
-                        help="only these modules (repeatable); the sample is drawn first, then filtered")
+    parser.add_argument(
+        "--module",
+        action="append",
+        choices=sorted(runner.MODULES),
+        help="only these modules (repeatable); the sample is drawn first, then filtered",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
     parser.add_argument("--show", metavar="PATH:LINE", help="run the mutants of one line with test output")
     parser.add_argument("--refresh", action="store_true", help="re-record the line map")
+    parser.add_argument(
+        "--exclude-tests",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave these test files out (e.g. 'test_verdict_path_*.py' for a before score)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write every outcome to FILE")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 if the total score is lower")
     args = parser.parse_args(argv)
+    runner.EXCLUDED_TESTS.extend(args.exclude_tests)
 
     everything = runner.all_mutants(sorted(runner.MODULES))
     chosen = everything if args.all else runner.sample(everything, args.sample, args.seed)
@@ -56,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| module | mutants | killed | survived | uncovered | equivalent | score |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['module']} | {row['mutants']} | {row['killed']} | {row['survived']} | "
-              f"{row['uncovered']} | {row['equivalent']} | {row['score']} % |")
+        print(
+            f"| {row['module']} | {row['mutants']} | {row['killed']} | {row['survived']} | "
+            f"{row['uncovered']} | {row['equivalent']} | {row['score']} % |"
+        )
     survivors = [o for o in outcomes if o.status in ("survived", "uncovered")]
     if survivors:
         print("\nSurvivors:")
@@ -66,8 +80,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {outcome.status:<9} {m.path}:{m.lineno} {m.description}  | {runner.source_line(m)}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump([{"key": o.mutant.key, "description": o.mutant.description, "status": o.status,
-                        "seconds": o.seconds, "tests": o.tests} for o in outcomes], handle, indent=1)
+            json.dump(
+                [
+                    {
+                        "key": o.mutant.key,
+                        "description": o.mutant.description,
+                        "status": o.status,
+                        "seconds": o.seconds,
+                        "tests": o.tests,
+                    }
+                    for o in outcomes
+                ],
+                handle,
+                indent=1,
+            )
     return 1 if rows[-1]["score"] < args.fail_under else 0
 
 

@@ -22,6 +22,7 @@ import ast
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "error", "exception", "critical", "log"})
 LOGGER_NAMES = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger"})
@@ -52,11 +53,29 @@ BINOP_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
     ast.RShift: ast.LShift,
 }
 OP_TEXT = {
-    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
-    ast.Pow: "**", ast.BitOr: "|", ast.BitAnd: "&", ast.LShift: "<<", ast.RShift: ">>",
-    ast.And: "and", ast.Or: "or",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.And: "and",
+    ast.Or: "or",
 }
 
 
@@ -82,10 +101,10 @@ def _docstring_nodes(tree: ast.AST) -> set[int]:
     found: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    found.add(id(body[0].value))
+            first = node.body[0] if node.body else None
+            value = first.value if isinstance(first, ast.Expr) else None
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                found.add(id(value))
     return found
 
 
@@ -161,11 +180,11 @@ def _changes(node: ast.AST, parent: ast.AST | None) -> list[tuple[str, str]]:
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         out.append(("not", "`not x` → `x`"))
     elif isinstance(node, ast.BinOp) and type(node.op) in BINOP_SWAPS:
-        new = BINOP_SWAPS[type(node.op)]
-        out.append(("binop", f"`{OP_TEXT[type(node.op)]}` → `{OP_TEXT[new]}`"))
+        swapped = BINOP_SWAPS[type(node.op)]
+        out.append(("binop", f"`{OP_TEXT[type(node.op)]}` → `{OP_TEXT[swapped]}`"))
     elif isinstance(node, ast.AugAssign) and type(node.op) in BINOP_SWAPS:
-        new = BINOP_SWAPS[type(node.op)]
-        out.append(("augassign", f"`{OP_TEXT[type(node.op)]}=` → `{OP_TEXT[new]}=`"))
+        swapped = BINOP_SWAPS[type(node.op)]
+        out.append(("augassign", f"`{OP_TEXT[type(node.op)]}=` → `{OP_TEXT[swapped]}=`"))
     elif isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool):
@@ -177,7 +196,7 @@ def _changes(node: ast.AST, parent: ast.AST | None) -> list[tuple[str, str]]:
         elif isinstance(value, str) and not isinstance(parent, ast.JoinedStr):
             out.append(("string", f"`{value[:30]!r}` → `'XX...XX'`"))
         elif value is None and not isinstance(parent, (ast.Return, ast.Compare)):
-            out.append(("none", "`None` → `\"\"`"))
+            out.append(("none", '`None` → `""`'))
     elif isinstance(node, ast.Return) and node.value is not None:
         if not (isinstance(node.value, ast.Constant) and node.value.value is None):
             out.append(("return", "`return x` → `return None`"))
@@ -194,7 +213,7 @@ def _apply(node: ast.AST, operator: str) -> ast.AST:
     """Change ``node`` in place (it is a node of a deep copy); returns the node to put in its place."""
     if operator.startswith("compare"):
         assert isinstance(node, ast.Compare)
-        i = int(operator[len("compare"):])
+        i = int(operator[len("compare") :])
         node.ops[i] = COMPARE_SWAPS[type(node.ops[i])]()
         return node
     if operator == "boolop":
@@ -210,13 +229,13 @@ def _apply(node: ast.AST, operator: str) -> ast.AST:
         return node
     if operator in ("bool", "number", "string", "none"):
         assert isinstance(node, ast.Constant)
-        value = node.value
+        value: Any = node.value
         if operator == "bool":
-            new: object = not value
+            new: Any = not value
         elif operator == "number":
-            new = value + 1  # type: ignore[operator]
+            new = value + 1
         elif operator == "string":
-            new = f"XX{value}XX"
+            new = f"XX{value!s}XX"
         else:
             new = ""
         return ast.copy_location(ast.Constant(value=new), node)
@@ -285,7 +304,9 @@ def mutated_code(root: Path, mutant: Mutant) -> object:
     return compile(tree, str(path), "exec")
 
 
-def _walk_with_parents(tree: ast.AST, parent: ast.AST | None = None) -> Iterator[tuple[ast.AST, ast.AST | None]]:
+def _walk_with_parents(
+    tree: ast.AST, parent: ast.AST | None = None
+) -> Iterator[tuple[ast.AST, ast.AST | None]]:
     yield tree, parent
     for child in ast.iter_child_nodes(tree):
         yield from _walk_with_parents(child, tree)

@@ -11,6 +11,7 @@ no test runs its line.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import hashlib
 import importlib.abc
@@ -19,8 +20,10 @@ import importlib.util
 import json
 import os
 import random
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,10 +31,39 @@ from types import CodeType, ModuleType
 from typing import Any
 
 from tests.mutation.equivalent import equivalent_reason
-from tests.mutation.mutants import Mutant, module_mutants, mutated_code
+from tests.mutation.mutants import SOURCES, Mutant, module_mutants, mutated_code
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "tests" / "mutation" / ".cache"
+SRC = ROOT / "shared"
+_snapshot: Path | None = None
+
+
+def snapshot() -> Path:
+    """A private copy of ``shared/dwevents`` taken when the run starts: the line map and every mutant use
+    it (first on ``sys.path`` in the children), so others editing the tree during a long run change
+    nothing in it. Removed at exit."""
+    global _snapshot
+    if _snapshot is None:
+        _snapshot = Path(tempfile.mkdtemp(prefix="dwevents-mutation-"))
+        shutil.copytree(
+            SRC / "dwevents", _snapshot / "dwevents", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        atexit.register(shutil.rmtree, _snapshot, True)
+    return _snapshot
+
+
+def snapshot_file(relpath: str) -> Path:
+    """``shared/dwevents/x.py`` → its copy in the snapshot."""
+    return snapshot() / Path(relpath).relative_to("shared")
+
+
+def _use_snapshot() -> None:
+    """In a child: import ``dwevents`` from the snapshot instead of the (editable-installed) tree."""
+    sys.path[:] = [str(snapshot()) if p in (str(SRC), "shared") else p for p in sys.path]
+    if str(snapshot()) not in sys.path:
+        sys.path.insert(0, str(snapshot()))
+
 
 # The verdict path (issue 10, item 9), wherever the redesign put it.
 MODULES: dict[str, str] = {
@@ -76,17 +108,24 @@ class Outcome:
     tests: int
 
 
+#: Test files left out of the run (``--exclude-tests``), e.g. to measure the score without some tests.
+EXCLUDED_TESTS: list[str] = []
+
+
 def test_paths() -> list[str]:
     paths: list[str] = []
     for pattern in TESTS:
         paths.extend(sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(pattern)))
-    return paths
+    return [p for p in paths if not any(Path(p).match(x) for x in EXCLUDED_TESTS)]
 
 
 def all_mutants(modules: Sequence[str]) -> list[Mutant]:
+    """Every mutant of ``modules``, listed from the snapshot (see :func:`snapshot`)."""
     found: list[Mutant] = []
     for module in modules:
-        found.extend(module_mutants(ROOT, MODULES[module], module))
+        relpath = MODULES[module]
+        SOURCES.setdefault(relpath, snapshot_file(relpath).read_text(encoding="utf-8"))
+        found.extend(module_mutants(ROOT, relpath, module))
     return found
 
 
@@ -102,7 +141,10 @@ def sample(mutants: list[Mutant], size: int, seed: int) -> list[Mutant]:
 def _fingerprint(paths: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for rel in sorted(set(paths)):
-        for path in sorted(ROOT.glob(rel)) if "*" in rel else [ROOT / rel]:
+        base = ROOT
+        if rel.startswith("shared/"):
+            base, rel = snapshot(), str(Path(rel).relative_to("shared"))
+        for path in sorted(base.glob(rel)) if "*" in rel else [base / rel]:
             files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
             for file in files:
                 digest.update(str(file).encode())
@@ -124,23 +166,36 @@ def line_map(refresh: bool = False) -> dict[str, Any]:
         code = 1
         try:
             os.chdir(ROOT)
+            _use_snapshot()
+            for name in [n for n in sys.modules if n == "dwevents" or n.startswith("dwevents.")]:
+                del sys.modules[name]
             import pytest
-
             from tests.mutation.tracing import LineMap
 
-            files = {str(ROOT / p) for p in MODULES.values()}
+            files = {str(snapshot_file(p)) for p in MODULES.values()}
             tracer = LineMap(files)
-            rc = pytest.main([*test_paths(), *PYTEST_ARGS[:1], "-p", "no:cacheprovider", "-m", "not slow"],
-                             plugins=[tracer])
+            rc = pytest.main(
+                [*test_paths(), *PYTEST_ARGS[:1], "-p", "no:cacheprovider", "-m", "not slow"],
+                plugins=[tracer],
+            )
             out: dict[str, Any] = {"exit": int(rc), "tests": {}}
             for nodeid, hits in tracer.lines.items():
                 per_file: dict[str, list[int]] = {}
                 for filename, lineno in hits:
-                    per_file.setdefault(str(Path(filename).relative_to(ROOT)), []).append(lineno)
-                out["tests"][nodeid] = {"seconds": round(tracer.durations.get(nodeid, 0.0), 3),
-                                        "lines": {k: sorted(v) for k, v in per_file.items()}}
+                    if not Path(filename).is_relative_to(snapshot()):
+                        continue  # a test that loads the real tree by path: mutants never reach it
+                    rel = Path("shared") / Path(filename).relative_to(snapshot())
+                    per_file.setdefault(str(rel), []).append(lineno)
+                out["tests"][nodeid] = {
+                    "seconds": round(tracer.durations.get(nodeid, 0.0), 3),
+                    "lines": {k: sorted(v) for k, v in per_file.items()},
+                }
             cached.write_text(json.dumps(out))
             code = 0 if int(rc) == 0 else 2
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
@@ -173,12 +228,16 @@ class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def __init__(self, name: str, path: Path, code: CodeType) -> None:
         self.name, self.path, self.code = name, path, code
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != self.name:
             return None
         is_package = self.path.name == "__init__.py"
         return importlib.util.spec_from_file_location(
-            fullname, self.path, loader=self,
+            fullname,
+            self.path,
+            loader=self,
             submodule_search_locations=[str(self.path.parent)] if is_package else None,
         )
 
@@ -199,6 +258,7 @@ def _child(mutant: Mutant | None, nodeids: list[str], quiet: bool) -> None:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
+        _use_snapshot()
         for name in [n for n in sys.modules if n == "dwevents" or n.startswith("dwevents.")]:
             del sys.modules[name]
         if mutant is not None:
@@ -207,11 +267,11 @@ def _child(mutant: Mutant | None, nodeids: list[str], quiet: bool) -> None:
             except (SyntaxError, ValueError, TypeError):
                 os._exit(EXIT_INCOMPETENT)
             assert isinstance(compiled, CodeType)
-            sys.meta_path.insert(0, _MutantFinder(mutant.module, ROOT / mutant.path, compiled))
+            sys.meta_path.insert(0, _MutantFinder(mutant.module, snapshot_file(mutant.path), compiled))
         import pytest
 
         code = int(pytest.main([*nodeids, *PYTEST_ARGS]))
-    except BaseException:  # noqa: BLE001 - anything escaping counts as a failing run
+    except BaseException:
         code = 3
     finally:
         sys.stdout.flush()
@@ -287,8 +347,11 @@ def _loop(
             del running[pid]
             outcomes.append(Outcome(mutant, state, round(elapsed, 2), ntests))
             if progress:
-                print(f"[{len(outcomes):>3}/{total}] {state:<9} {mutant.path}:{mutant.lineno} "
-                      f"{mutant.description} ({elapsed:.1f}s, {ntests} tests)", flush=True)
+                print(
+                    f"[{len(outcomes):>3}/{total}] {state:<9} {mutant.path}:{mutant.lineno} "
+                    f"{mutant.description} ({elapsed:.1f}s, {ntests} tests)",
+                    flush=True,
+                )
 
 
 class _suppress_lookup:
@@ -315,14 +378,30 @@ def summary(outcomes: list[Outcome]) -> list[dict[str, Any]]:
     the sampled mutants that are neither equivalent nor fail to compile)."""
     rows: dict[str, dict[str, Any]] = {}
     for outcome in outcomes:
-        row = rows.setdefault(outcome.mutant.path, {"module": outcome.mutant.path, "mutants": 0, "killed": 0,
-                                                    "survived": 0, "uncovered": 0, "incompetent": 0,
-                                                    "equivalent": 0})
+        row = rows.setdefault(
+            outcome.mutant.path,
+            {
+                "module": outcome.mutant.path,
+                "mutants": 0,
+                "killed": 0,
+                "survived": 0,
+                "uncovered": 0,
+                "incompetent": 0,
+                "equivalent": 0,
+            },
+        )
         row["mutants"] += 1
         key = "killed" if outcome.status in ("killed", "timeout") else outcome.status
         row[key] += 1
-    total = {"module": "total", "mutants": 0, "killed": 0, "survived": 0, "uncovered": 0, "incompetent": 0,
-             "equivalent": 0}
+    total = {
+        "module": "total",
+        "mutants": 0,
+        "killed": 0,
+        "survived": 0,
+        "uncovered": 0,
+        "incompetent": 0,
+        "equivalent": 0,
+    }
     for row in rows.values():
         for k in ("mutants", "killed", "survived", "uncovered", "incompetent", "equivalent"):
             total[k] += row[k]
@@ -334,5 +413,5 @@ def summary(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 
 def source_line(mutant: Mutant) -> str:
-    lines = (ROOT / mutant.path).read_text(encoding="utf-8").splitlines()
+    lines = SOURCES.get(mutant.path, "").splitlines()
     return lines[mutant.lineno - 1].strip() if mutant.lineno <= len(lines) else ""

@@ -210,7 +210,8 @@ def test_given_a_denied_pattern_in_the_code_when_evaluated_then_the_tip_quotes_l
         "no-max-pt",
         "policy",
     )
-    assert actions(standin) == ["GetExtension", "GetIDEEventDetail"]
+    # the snapshot for the code check, then (the rule fails) the extension's parameters
+    assert actions(standin) == ["GetIDEEventDetail", "GetExtension"]
     detail = next(r for r in standin.requests if r.action == "GetIDEEventDetail")
     assert detail.params["MessageId"] == ev.message_id and detail.params["ProjectId"] == "42"
 

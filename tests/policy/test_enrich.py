@@ -86,7 +86,7 @@ def test_given_extension_parameters_when_they_cover_the_event_then_the_check_is_
         assert why is not None and disabled in why
 
 
-def test_given_a_disabled_workspace_when_evaluated_then_ok_from_extension_params_without_running_checks(
+def test_given_a_disabled_workspace_when_a_rule_would_fail_then_ok_from_extension_params(
     standin: DataWorksApiStandIn, online: Callable[..., Enricher]
 ) -> None:
     standin.set_extension(EXT, parameter_setting="extension.project.commit-file.disabled=42")
@@ -94,7 +94,8 @@ def test_given_a_disabled_workspace_when_evaluated_then_ok_from_extension_params
     verdict = eng.evaluate(event(COMMIT), online())
     assert verdict.result is CheckResult.OK and verdict.origin == "extension-params"
     assert verdict.tip.startswith("dwevents: commit-file checks are disabled for workspace 42")
-    assert actions(standin) == ["GetExtension"]  # no GetIDEEventDetail: the code check did not run
+    # GetExtension only once a rule would WARN or FAIL; the workspace's parameters then win
+    assert actions(standin) == ["GetIDEEventDetail", "GetExtension"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def _three_commits() -> list[bytes]:
 def test_given_several_events_when_handled_then_get_extension_is_called_once_within_the_ttl(
     standin: DataWorksApiStandIn, ext_app: Callable[..., FunctionApp], fc_context: Any
 ) -> None:
-    app = ext_app(rules_yaml(rule("code", ["commit-file"], {"code": {"deny": ["drop"]}})))
+    app = ext_app(rules_yaml(rule("code", ["commit-file"], {"code": {"deny": ["select"]}})))
     for raw in _three_commits():
         app.process(raw, fc_context())
     assert actions(standin).count("GetExtension") == 1
@@ -166,7 +167,7 @@ def test_given_a_zero_ttl_when_several_events_are_handled_then_get_extension_is_
     standin: DataWorksApiStandIn, ext_app: Callable[..., FunctionApp], fc_context: Any
 ) -> None:
     app = ext_app(
-        rules_yaml(rule("code", ["commit-file"], {"code": {"deny": ["drop"]}})),
+        rules_yaml(rule("code", ["commit-file"], {"code": {"deny": ["select"]}})),
         config="extension:\n  extension_params_cache_seconds: 0\n",
     )
     for raw in _three_commits():
@@ -195,7 +196,7 @@ def test_given_one_enricher_when_the_detail_is_needed_twice_then_it_is_fetched_o
     )
     enricher = online()
     assert eng.evaluate(ev, enricher).result is CheckResult.OK
-    assert enricher.calls == ["GetExtension", "GetIDEEventDetail"]
-    assert actions(standin) == ["GetExtension", "GetIDEEventDetail"]
+    assert enricher.calls == ["GetIDEEventDetail"]  # every rule passes: no GetExtension
+    assert actions(standin) == ["GetIDEEventDetail"]
 
 

@@ -64,12 +64,8 @@ class Notifier:
     def __init__(self, config: NotificationsConfig) -> None:
         self.config = config
         self.channels: dict[str, Channel] = {}
-        for name, spec in config.channels.items():
-            try:
-                self.channels[name] = build_channel(name, spec)
-            except ConfigError as exc:  # build_channel names "channels.<name>.<key>"; anchor it in the file
-                key = f"notifications.{exc.key}" if exc.key else f"notifications.channels.{name}"
-                raise ConfigError(exc.detail, key=key) from None
+        for name, spec in config.channels.items():  # validated when the settings were loaded
+            self.channels[name] = build_channel(name, spec)
         fallback = tuple(config.default_channels) or ("console",)
         if "console" in fallback and "console" not in self.channels:
             self.channels["console"] = ConsoleChannel("console")

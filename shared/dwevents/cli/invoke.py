@@ -14,7 +14,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from dwevents.cli._common import EXIT_NO_MATCH, EXIT_OK, configure_logging, event_files, short
+from dwevents.cli._common import (
+    EXIT_NO_MATCH,
+    EXIT_OK,
+    add_loop_options,
+    configure_logging,
+    event_files,
+    loop_overrides,
+    require_syaml,
+    short,
+)
 from dwevents.errors import DwEventsError
 
 if TYPE_CHECKING:
@@ -29,13 +38,9 @@ def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
     if args.remote:
         return _invoke_remote(args, files, out)
     from dwevents.local.emulator import LocalBus
-    from dwevents.local.overrides import Fixtures, parse_time
 
-    syaml = Path(args.syaml)
-    if not syaml.exists():
-        raise DwEventsError(f"{syaml}: not found (run from the project root or pass --syaml)")
-    fixtures = Fixtures.load(args.fixtures, code=args.code) if (args.fixtures or args.code) else None
-    now = parse_time(args.now, "--now") if args.now else None
+    syaml = require_syaml(args.syaml)
+    fixtures, now = loop_overrides(args)
     counts: dict[str, int] = {}
     problems: list[str] = []
     with LocalBus(syaml, fixtures=fixtures, now=now) as bus:
@@ -191,17 +196,7 @@ def register(sub: Any) -> None:
         "--endpoint", default=None, help="FC API host[:port] (default fcv3 endpoint of the region)"
     )
     p.add_argument("--protocol", default="https", help="https or http for the FC API (--remote)")
-    p.add_argument(
-        "--code",
-        metavar="FILE",
-        help="the code every code rule reads (GetIDEEventDetail's snapshot, for all events)",
-    )
-    p.add_argument(
-        "--fixtures",
-        metavar="FILE",
-        help="DataWorks lookup answers per message id (events/dataworks-api-fixtures.yaml format)",
-    )
-    p.add_argument("--now", metavar="ISO-TIME", help="the instant freeze and allowed-window rules judge")
+    add_loop_options(p)
     p.add_argument(
         "--allow-refused",
         action="store_true",

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dwevents import env
-from dwevents.cli._common import EXIT_BAD_INPUT, EXIT_NO_MATCH, EXIT_OK, configure_logging
+from dwevents.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_MATCH,
+    EXIT_OK,
+    add_loop_options,
+    configure_logging,
+    loop_overrides,
+)
 from dwevents.errors import DwEventsError
 
 DEFAULT_SINCE = "24h"
@@ -96,7 +103,7 @@ def _inputs(args: argparse.Namespace, environ: dict[str, str], stats: Any) -> An
 def cmd_replay(args: argparse.Namespace, out: TextIO) -> int:
     from dwevents.local.event_sources import SourceStats
     from dwevents.local.judge import reader_from_env
-    from dwevents.local.overrides import Fixtures, local_environ, parse_time, read_text
+    from dwevents.local.overrides import local_environ, read_text
     from dwevents.local.replay import Progress, Replay, Summary, describe
 
     quiet_logging(args.verbose)
@@ -107,8 +114,7 @@ def cmd_replay(args: argparse.Namespace, out: TextIO) -> int:
     if args.baseline:
         read_text(Path(args.baseline), "--baseline")
     baseline = args.baseline or configured_rules(environ)
-    fixtures = Fixtures.load(args.fixtures, code=args.code)
-    now = parse_time(args.now, "--now") if args.now else None
+    fixtures, now = loop_overrides(args, always=True)
     reader = None if args.offline else reader_from_env(environ)
     replay = Replay(args.rules, baseline, environ=environ, fixtures=fixtures, reader=reader, now=now)
     stats = SourceStats()
@@ -186,21 +192,15 @@ def register(sub: Any) -> None:
         help=f"the rules to compare with (default: the configured ones, ${env.RULES_FILE})",
     )
     loop = p.add_argument_group("what the rules see")
-    loop.add_argument(
-        "--code", metavar="FILE", help="the code every code rule reads (instead of GetIDEEventDetail)"
-    )
-    loop.add_argument(
-        "--fixtures",
-        metavar="FILE",
-        help="DataWorks lookup answers per message id (events/dataworks-api-fixtures.yaml format)",
+    add_loop_options(
+        loop,
+        code_help="the code every code rule reads (instead of GetIDEEventDetail)",
+        now_help="judge every event at this instant (default: each event's own time)",
     )
     loop.add_argument(
         "--offline",
         action="store_true",
         help="never call DataWorks, even with credentials (code rules without --code: UNKNOWN)",
-    )
-    loop.add_argument(
-        "--now", metavar="ISO-TIME", help="judge every event at this instant (default: each event's own time)"
     )
     p.add_argument(
         "--json",

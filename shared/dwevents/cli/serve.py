@@ -15,10 +15,16 @@ import errno
 import json
 import logging
 import threading
-from pathlib import Path
 from typing import Any, TextIO
 
-from dwevents.cli._common import EXIT_OK, configure_logging, short
+from dwevents.cli._common import (
+    EXIT_OK,
+    add_loop_options,
+    configure_logging,
+    loop_overrides,
+    require_syaml,
+    short,
+)
 from dwevents.errors import DwEventsError
 
 MAX_PORT = 65535
@@ -135,15 +141,11 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     from dwevents.envelope.limits import MAX_INPUT_BYTES
     from dwevents.local.emulator import LocalBus
-    from dwevents.local.overrides import Fixtures, parse_time
 
     configure_logging(args.verbose)
     port = parse_port(args.port)  # before building anything
-    syaml = Path(args.syaml)
-    if not syaml.is_file():
-        raise DwEventsError(f"{syaml}: not found (run from the project root or pass --syaml)")
-    fixtures = Fixtures.load(args.fixtures, code=args.code) if (args.fixtures or args.code) else None
-    now = parse_time(args.now, "--now") if args.now else None
+    syaml = require_syaml(args.syaml)
+    fixtures, now = loop_overrides(args)
     lock = threading.Lock()
     printing = threading.Lock()
     bus: Any = None
@@ -211,14 +213,6 @@ def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="a local HTTP event bus on 127.0.0.1")
     p.add_argument("--port", default="8090", help="port on 127.0.0.1 (default 8090; 0: any free port)")
     p.add_argument("--syaml", default="s.yaml", help="the s.yaml whose functions and rules to use")
-    p.add_argument(
-        "--code", metavar="FILE", help="the code every code rule reads (GetIDEEventDetail's snapshot)"
-    )
-    p.add_argument(
-        "--fixtures",
-        metavar="FILE",
-        help="DataWorks lookup answers per message id (events/dataworks-api-fixtures.yaml format)",
-    )
-    p.add_argument("--now", metavar="ISO-TIME", help="the instant freeze and allowed-window rules judge")
+    add_loop_options(p)
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log lines (repeat for debug)")
     p.set_defaults(func=cmd_serve)

@@ -140,7 +140,9 @@ def send_verdict(
             logger.exception("verdict %s for message %s: unexpected error", api.value, message_id)
             return receipt(False)
         request_id = str(body.get("RequestId") or "") or None
-        logger.info(
+        # DEBUG: the event's audit record carries the verdict, its acknowledgement and request id (one
+        # INFO line per event); failures above stay WARNING / ERROR lines of their own.
+        logger.debug(
             "verdict %s=%s for message %s acknowledged after %d attempt(s) in %.0f ms (request %s)",
             api.value,
             wire.check_result,

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from dwevents import env
 from dwevents.errors import CloudApiError, ConfigError
 
 #: Also read: the account that owns the functions (needed for target ARNs).
 ACCOUNT_ID = env.ACCOUNT_ID
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -176,3 +177,45 @@ def call_sdk(service: str, action: str, call: Callable[[], Any], subject: str = 
             request_id=getattr(body, "request_id", None),
         )
     return response
+
+
+def unless_absent(code: str, call: Callable[[], T]) -> T | None:
+    """``call()``, or None when the cloud answers ``code`` (the thing asked for does not exist)."""
+    try:
+        return call()
+    except CloudApiError as exc:
+        if exc.code == code:
+            return None
+        raise
+
+
+class SdkApi:
+    """Base of the tools' SDK adapters: one official client of one product, built (and its SDK imported)
+    when the adapter is, with the ``Config`` every adapter shares (:func:`openapi_config`)."""
+
+    def __init__(
+        self,
+        *,
+        region: str,
+        endpoint: str | None = None,
+        protocol: str = "https",
+        credentials: Credentials | None = None,
+    ) -> None:
+        client_class = self._sdk()  # first: a missing SDK is reported before missing keys
+        self._protocol = protocol
+        self._client = client_class(
+            openapi_config(
+                region=region,
+                endpoint=endpoint or self.default_endpoint(region),
+                protocol=protocol,
+                credentials=credentials,
+            )
+        )
+
+    def _sdk(self) -> Any:
+        """Import the product's SDK (keeping its models as ``self._m``); return its client class."""
+        raise NotImplementedError
+
+    def default_endpoint(self, region: str) -> str | None:
+        """The endpoint when none is given; None lets the SDK pick the region's."""
+        return None

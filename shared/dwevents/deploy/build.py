@@ -7,10 +7,11 @@ runs it).
 Each ``<out>/<Category>/`` gets the function's own files (``functions/<Category>/``), the project's shared
 configuration (a top-level ``config/`` directory beside s.yaml, when there is one, copied to ``config/`` so
 that ``DWEVENTS_CONFIG=/code/config/dwevents.yaml`` works in every function; its README.md stays behind),
-the ``dwevents`` package without the tools that never run in FC (``local``, ``deploy``, ``cli`` and
-``__main__``), and its dependencies (dwevents/deploy/deps.py), installed flat at the top so FC's ``/code`` on
-``sys.path`` finds them: nothing in the tree is there by accident. Each distinct dependency set is installed
-once and hard-linked (or copied) into the functions that need it.
+the ``dwevents`` package without the tools that never run in FC (``local``, ``deploy``, ``cli``,
+``__main__`` and the test client): nothing in the tree is there by accident. The dependencies
+(dwevents/deploy/deps.py) are not in it: they go into the FC layers of dwevents/deploy/layers.py, written
+once under ``<out>/layers/<name>/python/`` and published once by ``python -m dwevents.deploy.layers
+publish`` (pre-deploy), so a deploy uploads each dependency once, not once per function.
 
 Configuration is checked before anything is uploaded: for every function the build loads the config file
 and the rules file exactly as the function will at cold start — the files copied into its tree, the
@@ -37,11 +38,10 @@ from dwevents.deploy.deps import (
     BuildError,
     byte_compile,
     find_interpreter,
-    function_requirements,
     install_dependencies,
-    link_or_copy,
     project_requirements,
 )
+from dwevents.deploy.layers import INFO_SUFFIX, LAYERS_DIR, LayerSpec, distributions, fill, plan, split_layer
 from dwevents.errors import DwEventsError
 
 __all__ = [
@@ -79,12 +79,25 @@ class FunctionBuild:
     size_bytes: int
     files: int
     bytecode: str
+    layers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LayerBuild:
+    name: str
+    key: str
+    path: Path
+    python_version: str
+    size_bytes: int
+    files: int
+    distributions: list[str]
 
 
 @dataclass
 class BuildResult:
     out: Path
     functions: list[FunctionBuild] = field(default_factory=list)
+    layers: list[LayerBuild] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -143,14 +156,14 @@ def assemble(
     category: str,
     function_dir: Path,
     dest: Path,
-    deps_dir: Path,
     interpreter: str | None,
     python_version: str,
     extension: bool,
-    requirements: Sequence[str],
+    layers: Sequence[LayerBuild],
     config_dir: Path | None = None,
 ) -> None:
-    """One function's tree: its own files, the shared config, dwevents, then the (compiled) dependencies."""
+    """One function's tree: its own files, the shared config and dwevents (compiled); its dependencies
+    are the ``layers`` it is deployed with (named in BUILD-INFO.json)."""
     import dwevents
 
     package_root = Path(dwevents.__file__).resolve().parent
@@ -159,36 +172,81 @@ def assemble(
     own = [dest / name for name in os.listdir(dest)]
     config_files = copy_config(config_dir, dest)
     shutil.copytree(package_root, dest / "dwevents", ignore=_package_ignore(package_root))
-    for entry in deps_dir.iterdir():
-        if entry.name == COMPLETE:
-            continue
-        target = dest / entry.name
-        if target.exists():
-            raise BuildError(f"{category}: dependency {entry.name} collides with a file of the function")
-        if entry.is_dir():
-            shutil.copytree(entry, target, copy_function=link_or_copy, symlinks=True)
-        else:
-            link_or_copy(str(entry), str(target))
+    for layer in layers:
+        clash = sorted({p.name for p in (layer.path / "python").iterdir()} & set(os.listdir(dest)))
+        if clash:
+            raise BuildError(f"{category}: {', '.join(clash)} of the function would hide layer {layer.name}")
     if interpreter:
         byte_compile(interpreter, [*own, dest / "dwevents"])
-    deps_info = json.loads((deps_dir / COMPLETE).read_text())
     (dest / BUILD_INFO).write_text(
         json.dumps(
             {
                 "category": category,
                 "kind": "extension" if extension else "regular",
                 "python": python_version,
-                "platforms": deps_info["platforms"],
-                "requirements": list(requirements),
-                "distributions": deps_info["distributions"],
+                "layers": [layer.name for layer in layers],
+                "distributions": sorted(d for layer in layers for d in layer.distributions),
                 "config": config_files,
-                "bytecode": _bytecode_label(python_version, interpreter, deps_info["bytecode"]),
+                "bytecode": _bytecode_label(python_version, interpreter, "none"),
                 "dwevents": getattr(dwevents, "__version__", "?"),
             },
             indent=2,
         )
         + "\n"
     )
+
+
+def write_layers(
+    out: Path,
+    specs: Sequence[LayerSpec],
+    python_version: str,
+    cache_dir: Path,
+    *,
+    with_dataworks: bool,
+    offline_wheels: Path | None,
+    interpreter: str | None,
+    refresh: bool,
+) -> dict[str, LayerBuild]:
+    """Install each layer's requirements once (cached) and write its tree; → ``{key: LayerBuild}``."""
+    built: dict[str, LayerBuild] = {}
+    installed: dict[str, Path] = {}
+    for spec in specs:
+        if spec.extension_only and not with_dataworks:
+            continue
+        installed[spec.key] = install_dependencies(
+            list(spec.requirements),
+            python_version,
+            cache_dir,
+            offline_wheels=offline_wheels,
+            interpreter=interpreter,
+            refresh=refresh,
+        )
+        layer_dir = out / LAYERS_DIR / spec.name
+        if spec.extension_only:
+            names = split_layer(installed["deps"], installed[spec.key], layer_dir)
+        else:
+            fill(layer_dir, installed[spec.key])
+            names = [f"{n}-{v}" for n, (v, _) in sorted(distributions(installed[spec.key]).items())]
+        size, files = _tree_size(layer_dir)
+        info = json.loads((installed[spec.key] / COMPLETE).read_text())
+        (out / LAYERS_DIR / f"{spec.name}{INFO_SUFFIX}").write_text(
+            json.dumps(
+                {
+                    "key": spec.key,
+                    "name": spec.name,
+                    "python": python_version,
+                    "runtimes": [f"python{python_version}"],
+                    "platforms": info["platforms"],
+                    "requirements": list(spec.requirements),
+                    "distributions": names,
+                    "bytecode": info["bytecode"],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        built[spec.key] = LayerBuild(spec.name, spec.key, layer_dir, python_version, size, files, names)
+    return built
 
 
 def _bytecode_label(python_version: str, interpreter: str | None, deps_bytecode: str) -> str:
@@ -255,61 +313,87 @@ def build(
         raise BuildError(f"no function for {', '.join(unknown)} (known: {', '.join(runtimes)})")
 
     groups = project_requirements(root)
+    declared_layers = syaml.vars.get("layers") if syaml_path is not None else None
     interpreters: dict[str, str | None] = {}
-    deps: dict[tuple[str, tuple[str, ...]], Path] = {}
     result = BuildResult(out=out)
     out.mkdir(parents=True, exist_ok=True)
+    by_version: dict[str, list[str]] = {}
     for category in categories:
-        version = python_version or runtimes[category]
-        if version not in interpreters:
-            interpreters[version] = find_interpreter(version, target_python) if compile_bytecode else None
-            if compile_bytecode and interpreters[version] is None:
-                logger.warning(
-                    "no Python %s on this host: shipping sources only (slower cold starts); "
-                    "pass --target-python or install python%s",
-                    version,
-                    version,
-                )
-        interpreter = interpreters[version]
         if category not in CATEGORIES:
             raise BuildError(f"{category} is not a catalogue category")
-        extension = any(spec.is_extension for spec in specs_for_category(category))
-        extras = (["dataworks"] if extension else []) + (["redis"] if redis else [])
-        requirements = function_requirements(groups, extras)
-        key = (version, tuple(requirements))
-        if key not in deps:
-            deps[key] = install_dependencies(
-                requirements,
+        by_version.setdefault(python_version or runtimes[category], []).append(category)
+    for version, members in by_version.items():
+        interpreters[version] = find_interpreter(version, target_python) if compile_bytecode else None
+        if compile_bytecode and interpreters[version] is None:
+            logger.warning(
+                "no Python %s on this host: shipping sources only (slower cold starts); "
+                "pass --target-python or install python%s",
                 version,
-                cache_dir,
-                offline_wheels=offline_wheels,
-                interpreter=interpreter,
-                refresh=refresh,
+                version,
             )
-        function_dir = functions_dir / category
-        if not (function_dir / "index.py").is_file():
-            raise BuildError(f"{function_dir}/index.py is missing")
-        dest = out / category
-        assemble(
-            category, function_dir, dest, deps[key], interpreter, version, extension, requirements, config_dir
+        specs = plan(groups, version, redis=redis)
+        _check_layer_names(specs, declared_layers, overridden=python_version is not None)
+        extension_of = {
+            c: any(spec.is_extension for spec in specs_for_category(c)) for c in members
+        }
+        layers = write_layers(
+            out,
+            specs,
+            version,
+            cache_dir,
+            with_dataworks=any(extension_of.values()),
+            offline_wheels=offline_wheels,
+            interpreter=interpreters[version],
+            refresh=refresh,
         )
-        if check_config:
-            checked = check_function(environments.get(category, {}), dest, extension=extension, name=category)
-            logger.info("%s: config %s, rules %s", category, checked.config, checked.rules or "(none)")
-        size, files = _tree_size(dest)
-        result.functions.append(
-            FunctionBuild(
-                category=category,
-                path=dest,
-                extension=extension,
-                python_version=version,
-                size_bytes=size,
-                files=files,
-                bytecode=json.loads((dest / BUILD_INFO).read_text())["bytecode"],
+        result.layers.extend(layers.values())
+        for category in members:
+            extension = extension_of[category]
+            attached = [layers["deps"], *([layers["dataworks"]] if extension else [])]
+            function_dir = functions_dir / category
+            if not (function_dir / "index.py").is_file():
+                raise BuildError(f"{function_dir}/index.py is missing")
+            dest = out / category
+            assemble(
+                category, function_dir, dest, interpreters[version], version, extension, attached, config_dir
             )
-        )
+            if check_config:
+                checked = check_function(
+                    environments.get(category, {}), dest, extension=extension, name=category
+                )
+                logger.info("%s: config %s, rules %s", category, checked.config, checked.rules or "(none)")
+            size, files = _tree_size(dest)
+            result.functions.append(
+                FunctionBuild(
+                    category=category,
+                    path=dest,
+                    extension=extension,
+                    python_version=version,
+                    size_bytes=size,
+                    files=files,
+                    bytecode=json.loads((dest / BUILD_INFO).read_text())["bytecode"],
+                    layers=[layer.name for layer in attached],
+                )
+            )
     result.seconds = time.monotonic() - started
     return result
+
+
+def _check_layer_names(specs: Sequence[LayerSpec], declared: object, *, overridden: bool) -> None:
+    """s.yaml must deploy the layers this build makes (their names say their content)."""
+    if declared is None:
+        return
+    wanted = {spec.key: spec.name for spec in specs}
+    have = dict(declared) if isinstance(declared, dict) else {}
+    if have == wanted:
+        return
+    if overridden:
+        logger.warning("layers built for another Python than s.yaml's runtime: %s (not deployable)", wanted)
+        return
+    raise BuildError(
+        f"s.yaml vars.layers is {have}, but this project's requirements make {wanted}: write those names "
+        "in s.yaml (`python -m dwevents.deploy.layers names` prints them)"
+    )
 
 
 def summary(result: BuildResult) -> str:
@@ -320,10 +404,15 @@ def summary(result: BuildResult) -> str:
             f"{item.category:24} {kind:10} {item.python_version:7} {item.files:6d} "
             f"{item.size_bytes / 1e6:7.1f} MB  {item.bytecode}"
         )
-    total = sum(item.size_bytes for item in result.functions)
+    for layer in result.layers:
+        lines.append(
+            f"{layer.name:40} layer      {layer.python_version:7} {layer.files:6d} "
+            f"{layer.size_bytes / 1e6:7.1f} MB  ({layer.key})"
+        )
+    total = sum(item.size_bytes for item in result.functions) + sum(x.size_bytes for x in result.layers)
     lines.append(
-        f"{len(result.functions)} functions in {result.out} ({total / 1e6:.0f} MB uploaded in all, "
-        f"hard-linked on disk) in {result.seconds:.1f} s"
+        f"{len(result.functions)} functions and {len(result.layers)} layers in {result.out} "
+        f"({total / 1e6:.0f} MB uploaded in all, each layer once) in {result.seconds:.1f} s"
     )
     return "\n".join(lines)
 

@@ -20,67 +20,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from dwevents.deploy._sdk import Credentials, call_sdk, openapi_config
-from dwevents.errors import CloudApiError
+from dwevents.deploy._sdk import Credentials, SdkApi, call_sdk, unless_absent
 
 
-class FcApi:
+class FcApi(SdkApi):
     """FC 3.0 GetFunction over ``alibabacloud_fc20230330``."""
 
-    def __init__(
-        self,
-        *,
-        region: str,
-        endpoint: str | None = None,
-        protocol: str = "https",
-        credentials: Credentials | None = None,
-    ) -> None:
+    def _sdk(self) -> Any:
         from alibabacloud_fc20230330 import models
         from alibabacloud_fc20230330.client import Client
 
         self._m = models
-        self._client = Client(
-            openapi_config(region=region, endpoint=endpoint, protocol=protocol, credentials=credentials)
-        )
+        return Client
 
     def get_function(self, name: str) -> dict[str, Any] | None:
         """The function's description (``runtime``, ``handler``, ``role``, ...); None: it does not exist."""
-        try:
-            response = call_sdk(
+        response = unless_absent(
+            "FunctionNotFound",
+            lambda: call_sdk(
                 "FC",
                 "GetFunction",
                 lambda: self._client.get_function(name, self._m.GetFunctionRequest()),
                 name,
-            )
-        except CloudApiError as exc:
-            if exc.code == "FunctionNotFound":
-                return None
-            raise
+            ),
+        )
+        if response is None:
+            return None
         body = response.body
         return dict(body.to_map()) if body is not None else {}
 
 
-class StsApi:
+class StsApi(SdkApi):
     """STS GetCallerIdentity through the OpenAPI core client's generic call."""
 
-    def __init__(
-        self,
-        *,
-        region: str,
-        endpoint: str | None = None,
-        protocol: str = "https",
-        credentials: Credentials | None = None,
-    ) -> None:
+    def _sdk(self) -> Any:
         from alibabacloud_tea_openapi.client import Client
 
-        config = openapi_config(
-            region=region,
-            endpoint=endpoint or f"sts.{region}.aliyuncs.com",
-            protocol=protocol,
-            credentials=credentials,
-        )
-        self._client = Client(config)
-        self._protocol = protocol
+        return Client
+
+    def default_endpoint(self, region: str) -> str:
+        return f"sts.{region}.aliyuncs.com"
 
     def caller_identity(self) -> dict[str, Any]:
         from alibabacloud_tea_openapi.utils_models import OpenApiRequest, Params

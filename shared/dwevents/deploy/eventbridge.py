@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from dwevents.deploy._sdk import Credentials, call_sdk, openapi_config
+from dwevents.deploy._sdk import SdkApi, call_sdk, unless_absent
 from dwevents.deploy.plan import ChangeKind, Plan
 from dwevents.deploy.targets import PREFIX, RemoteRule, RuleSpec, Target
 from dwevents.errors import CloudApiError
@@ -35,24 +35,15 @@ class BusApi(Protocol):
     def delete_rule(self, bus: str, name: str) -> None: ...
 
 
-class SdkBusApi:
+class SdkBusApi(SdkApi):
     """:class:`BusApi` (and the doctor's read-only calls) over the official EventBridge SDK."""
 
-    def __init__(
-        self,
-        *,
-        region: str,
-        endpoint: str | None = None,
-        protocol: str = "https",
-        credentials: Credentials | None = None,
-    ) -> None:
+    def _sdk(self) -> Any:
         from alibabacloud_eventbridge20200401 import models
         from alibabacloud_eventbridge20200401.client import Client
 
         self._m = models
-        self._client = Client(
-            openapi_config(region=region, endpoint=endpoint, protocol=protocol, credentials=credentials)
-        )
+        return Client
 
     def _call(self, action: str, method: str, request: Any) -> Any:
         return call_sdk("EventBridge", action, lambda: getattr(self._client, method)(request)).body
@@ -78,14 +69,14 @@ class SdkBusApi:
             seen.add(token)
 
     def get_rule(self, bus: str, name: str) -> RemoteRule | None:
-        try:
-            body = self._call(
+        body = unless_absent(
+            "EventRuleNotExisted",
+            lambda: self._call(
                 "GetRule", "get_rule", self._m.GetRuleRequest(event_bus_name=bus, rule_name=name)
-            )
-        except CloudApiError as exc:
-            if exc.code == "EventRuleNotExisted":
-                return None
-            raise
+            ),
+        )
+        if body is None:
+            return None
         data = body.data.to_map() if body.data else {}
         return RemoteRule(
             str(data.get("RuleName") or name),
@@ -167,12 +158,14 @@ class SdkBusApi:
     # -- read-only checks (doctor) --------------------------------------------------------------------
     def get_event_bus(self, bus: str) -> dict[str, Any] | None:
         """The bus's GetEventBus ``Data``; None when it does not exist."""
-        try:
-            body = self._call("GetEventBus", "get_event_bus", self._m.GetEventBusRequest(event_bus_name=bus))
-        except CloudApiError as exc:
-            if exc.code == "EventBusNotExist":
-                return None
-            raise
+        body = unless_absent(
+            "EventBusNotExist",
+            lambda: self._call(
+                "GetEventBus", "get_event_bus", self._m.GetEventBusRequest(event_bus_name=bus)
+            ),
+        )
+        if body is None:
+            return None
         return dict(body.data.to_map()) if body.data else {}
 
     def service_linked_role_exists(self, role: str) -> bool:

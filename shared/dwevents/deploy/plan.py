@@ -49,10 +49,6 @@ class Plan:
     skipped: tuple[tuple[str, str], ...] = field(default=())
 
     @property
-    def has_changes(self) -> bool:
-        return any(c.kind is not ChangeKind.CONFLICT for c in self.changes)
-
-    @property
     def conflicts(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.kind is ChangeKind.CONFLICT)
 

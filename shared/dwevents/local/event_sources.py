@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from dwevents.deploy._sdk import SdkApi, call_sdk
 from dwevents.errors import CloudApiError, DwEventsError
 from dwevents.recorder import RECORD_KEY
 
@@ -229,10 +230,10 @@ def read_bus(
             tokens.add(token)
 
 
-class SdkTraceApi:
+class SdkTraceApi(SdkApi):
     """:class:`TraceApi` over the official EventBridge SDK (imported here, when a bus is replayed)."""
 
-    def __init__(self, *, region: str, endpoint: str | None = None, protocol: str = "https") -> None:
+    def _sdk(self) -> Any:
         try:
             from alibabacloud_eventbridge20200401 import models
             from alibabacloud_eventbridge20200401.client import Client
@@ -241,40 +242,21 @@ class SdkTraceApi:
                 "--bus needs the EventBridge SDK: pip install 'dwevents[deploy]' "
                 "(alibabacloud-eventbridge20200401)"
             ) from None
-        from dwevents.deploy._sdk import openapi_config
-
         self._m = models
-        self._client = Client(openapi_config(region=region, endpoint=endpoint, protocol=protocol))
+        return Client
 
     def _call(self, action: str, method: str, request: Any) -> Any:
-        from dwevents.deploy._sdk import sdk_failure
-
         try:
-            response = getattr(self._client, method)(request)
-        except Exception as exc:
-            failure = sdk_failure(exc)
-            if failure is None:  # the SDK could not read the answer into its model
-                raise DwEventsError(
-                    f"EventBridge {action}: malformed answer ({type(exc).__name__}: {exc})"
-                ) from None
-            raise CloudApiError(
-                failure.describe(f"EventBridge {action}"),
-                action=action,
-                code=failure.code,
-                status=failure.status,
-                request_id=failure.request_id,
-                transient=failure.transient,
+            response = call_sdk("EventBridge", action, lambda: getattr(self._client, method)(request))
+        except DwEventsError:
+            raise
+        except Exception as exc:  # not the SDK's own error: it could not read the answer into its model
+            raise DwEventsError(
+                f"EventBridge {action}: malformed answer ({type(exc).__name__}: {exc})"
             ) from None
         body = response.body
         if body is None:
             raise CloudApiError(f"EventBridge {action}: malformed answer (no body)", action=action)
-        if getattr(body, "success", None) is False:
-            raise CloudApiError(
-                f"EventBridge {action}: {body.code}: {body.message} [request id {body.request_id}]",
-                action=action,
-                code=str(body.code or ""),
-                request_id=body.request_id,
-            )
         return body
 
     def query_traced_events(

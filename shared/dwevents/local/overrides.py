@@ -147,18 +147,11 @@ class Fixtures:
         return fixtures
 
     def merge_file(self, path: Path) -> None:
-        import yaml
+        from dwevents.schema import load_yaml
 
         text = read_text(path, "--fixtures")
-        try:
-            doc = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise DwEventsError(
-                f"{path}: not valid YAML{f' at line {mark.line + 1}' if mark else ''}"
-            ) from None
-        if not isinstance(doc, Mapping):
-            raise DwEventsError(f"{path}: expected a mapping with event_details, extensions or options")
+        # YAML as every file of the package is read (dates stay text, as DataWorks sends them)
+        doc = load_yaml(text, source=str(path), top="a mapping with event_details, extensions or options")
         unknown = sorted(set(doc) - {"event_details", "extensions", "options"})
         if unknown:
             raise DwEventsError(f"{path}: unknown key {unknown[0]!r} (event_details, extensions, options)")

@@ -1,8 +1,8 @@
 """The policy engine: validated rules, ready to decide OK / WARN / FAIL for an extension point.
 
-FAIL beats WARN; among equal verdicts the first failing rule decides; no rule failing → OK. Before any
-rule, DataWorks' own extension parameters are honoured (:func:`dwevents.policy.enrich.disabled_by_params`);
-DataWorks is called only when an applicable rule needs it.
+FAIL beats WARN; among equal verdicts the first failing rule decides; no rule failing → OK. DataWorks'
+own extension parameters are honoured (:func:`dwevents.policy.enrich.disabled_by_params`) before any
+WARN or FAIL goes out; DataWorks is called only when the decision needs it.
 """
 
 from __future__ import annotations
@@ -113,16 +113,27 @@ class PolicyEngine:
     def applicable(self, event: DataWorksEvent) -> list[CompiledRule]:
         return [r for r in self.rules if r.applies(event)]
 
+    def needs_dataworks_data(self, event: DataWorksEvent) -> bool:
+        """Whether deciding ``event`` may fetch data from DataWorks: the snapshot of a code check
+        (GetIDEEventDetail, then patterns run over code DataWorks returned) or an option verdict
+        (GetOptionValueForProject). GetExtension is not counted: it is cached per extension code."""
+        return any(
+            r.rule.check.code is not None or isinstance(r.rule.verdict, OptionVerdict)
+            for r in self.applicable(event)
+        )
+
     def evaluate(self, event: DataWorksEvent, enricher: Enricher) -> Verdict:
-        """The verdict for one event (may raise: the caller turns errors into the fail-mode verdict)."""
+        """The verdict for one event (may raise: the caller turns errors into the fail-mode verdict).
+
+        DataWorks is asked only for what the decision needs: the data snapshot (GetIDEEventDetail) by a
+        code check, the extension's parameters (GetExtension, cached) only once a rule would WARN or
+        FAIL — they still take precedence then (a check the workspace disabled answers OK) — and the
+        options (GetOptionValueForProject) by a rule whose verdict is an option."""
         rules = self.applicable(event)
         if not rules:
             return Verdict(CheckResult.OK, "", None, "policy")
-        why = disabled_by_params(enricher.extension_params(), event)
-        if why:
-            logger.info("check skipped: %s", why)
-            return Verdict(CheckResult.OK, f"dwevents: {why}", None, "extension-params")
         warn: Verdict | None = None
+        params_checked = False
         for compiled in rules:
             rule = compiled.rule
             failure = self._run_check(rule, event, enricher)
@@ -131,6 +142,12 @@ class PolicyEngine:
             result = self._verdict_for(rule, event, enricher)
             if result is CheckResult.OK:
                 continue
+            if not params_checked:
+                params_checked = True
+                why = disabled_by_params(enricher.extension_params(), event)
+                if why:
+                    logger.info("check skipped: %s", why)
+                    return Verdict(CheckResult.OK, f"dwevents: {why}", None, "extension-params")
             verdict = Verdict(result, self._tip(rule, event, failure), rule.name, "policy")
             if result is CheckResult.FAIL:
                 return verdict

@@ -85,7 +85,23 @@ class DateRange(Strict):
         return self
 
 
-class FreezeCheck(Strict):
+class _Calendar(Strict):
+    """What a freeze and an allowed window check alike: their ``timezone`` and ``weekdays`` (the fields
+    stay declared in each subclass, in the order its errors are reported)."""
+
+    @field_validator("weekdays", check_fields=False)
+    @classmethod
+    def _weekdays(cls, value: list[str]) -> list[str]:
+        return weekday_names(value)
+
+    @field_validator("timezone", check_fields=False)
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+
+class FreezeCheck(_Calendar):
     """A lockdown calendar: the check fails when 'now' falls in any listed period."""
 
     timezone: str = "Asia/Shanghai"
@@ -94,17 +110,6 @@ class FreezeCheck(Strict):
     weekdays: list[str] = Field(default_factory=list)
     windows: list[TimeWindow] = Field(default_factory=list)
 
-    @field_validator("weekdays")
-    @classmethod
-    def _weekdays(cls, value: list[str]) -> list[str]:
-        return weekday_names(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        zone(value)
-        return value
-
     @model_validator(mode="after")
     def _something(self) -> FreezeCheck:
         if not (self.dates or self.ranges or self.weekdays or self.windows):
@@ -112,7 +117,7 @@ class FreezeCheck(Strict):
         return self
 
 
-class WindowCheck(Strict):
+class WindowCheck(_Calendar):
     """An allowed window: the check fails when 'now' is outside it ("deploys only 10:00-18:00, Mon-Fri").
 
     ``between`` is one ``{from, to}`` or a list of them (from inclusive, to exclusive; an overnight window
@@ -135,17 +140,6 @@ class WindowCheck(Strict):
         for window in value:
             if window.start == window.end:
                 raise ValueError(f"window {window.start}-{window.end} is empty")
-        return value
-
-    @field_validator("weekdays")
-    @classmethod
-    def _weekdays(cls, value: list[str]) -> list[str]:
-        return weekday_names(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        zone(value)
         return value
 
     @model_validator(mode="after")

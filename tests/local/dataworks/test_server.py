@@ -23,6 +23,7 @@ from dwevents.local.dataworks.server import (
     DataWorksApiStandIn,
 )
 
+from ...conftest import dataworks_client
 from .conftest import signed_request
 
 
@@ -170,14 +171,7 @@ def test_missing_parameter_and_unknown_action(api: DataWorksApiStandIn, client: 
 
 
 def test_wrong_secret_is_signature_does_not_match(api: DataWorksApiStandIn) -> None:
-    bad = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint,
-            protocol="http",
-            access_key_id=DEFAULT_ACCESS_KEY_ID,
-            access_key_secret="wrong",
-        )
-    )
+    bad = dataworks_client(api.endpoint, DEFAULT_ACCESS_KEY_ID, "wrong")
     with pytest.raises(CloudApiError) as caught:
         bad.update_ide_event_result("m", "ext", "OK", "", timeout_s=2)
     assert (caught.value.code, caught.value.status, caught.value.transient) == (
@@ -189,11 +183,7 @@ def test_wrong_secret_is_signature_does_not_match(api: DataWorksApiStandIn) -> N
 
 
 def test_unknown_access_key_is_not_found(api: DataWorksApiStandIn) -> None:
-    bad = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint, protocol="http", access_key_id="LTAI-nobody", access_key_secret="x"
-        )
-    )
+    bad = dataworks_client(api.endpoint, "LTAI-nobody", "x")
     with pytest.raises(CloudApiError) as caught:
         bad.get_extension("ext", timeout_s=2)
     assert (caught.value.code, caught.value.status) == ("InvalidAccessKeyId.NotFound", 404)
@@ -202,29 +192,9 @@ def test_unknown_access_key_is_not_found(api: DataWorksApiStandIn) -> None:
 def test_sts_token_is_required_and_checked(api: DataWorksApiStandIn) -> None:
     # GIVEN an STS key registered with its token
     api.add_credentials("STS.key", "sts-secret", security_token="token-123")
-    good = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint,
-            protocol="http",
-            access_key_id="STS.key",
-            access_key_secret="sts-secret",
-            security_token="token-123",
-        )
-    )
-    wrong = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint,
-            protocol="http",
-            access_key_id="STS.key",
-            access_key_secret="sts-secret",
-            security_token="token-999",
-        )
-    )
-    missing = DataWorksClient(
-        DataWorksSettings(
-            endpoint=api.endpoint, protocol="http", access_key_id="STS.key", access_key_secret="sts-secret"
-        )
-    )
+    good = dataworks_client(api.endpoint, "STS.key", "sts-secret", "token-123")
+    wrong = dataworks_client(api.endpoint, "STS.key", "sts-secret", "token-999")
+    missing = dataworks_client(api.endpoint, "STS.key", "sts-secret")
     # WHEN each sends a verdict THEN only the right token is accepted, and it was signed
     good.update_ide_event_result("m-sts", "ext", "OK", "", timeout_s=2)
     assert api.verdicts[-1].security_token is True and api.verdicts[-1].access_key_id == "STS.key"

@@ -137,20 +137,34 @@ def _remaining(deadline: float) -> float:
     return max(0.001, deadline - time.monotonic())
 
 
-class _DeadlineHTTPConnection(http.client.HTTPConnection):
+class _Deadline:
+    """After connecting, a socket gets only the rest of the send's budget as its timeout."""
+
     deadline: float = float("inf")
+    sock: Any
 
     def connect(self) -> None:
-        super().connect()
-        self.sock.settimeout(_remaining(self.deadline))  # after connect, the rest of the budget only
-
-
-class _DeadlineHTTPSConnection(http.client.HTTPSConnection):
-    deadline: float = float("inf")
-
-    def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         self.sock.settimeout(_remaining(self.deadline))
+
+
+class _DeadlineHTTPConnection(_Deadline, http.client.HTTPConnection):
+    pass
+
+
+class _DeadlineHTTPSConnection(_Deadline, http.client.HTTPSConnection):
+    pass
+
+
+def _connections(kind: type[_Deadline], deadline: float) -> Any:
+    """The connection factory ``do_open`` wants: ``kind`` connections bound to ``deadline``."""
+
+    def factory(host: str, **kwargs: Any) -> Any:
+        conn = kind(host, **kwargs)  # type: ignore[call-arg]
+        conn.deadline = deadline
+        return conn
+
+    return factory
 
 
 class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
@@ -159,14 +173,7 @@ class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
         self._deadline = deadline
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        deadline = self._deadline
-
-        def factory(host: str, **kwargs: Any) -> http.client.HTTPConnection:
-            conn = _DeadlineHTTPConnection(host, **kwargs)
-            conn.deadline = deadline
-            return conn
-
-        return self.do_open(factory, req)
+        return self.do_open(_connections(_DeadlineHTTPConnection, self._deadline), req)
 
 
 class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
@@ -176,14 +183,7 @@ class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
         self._ctx = context
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        deadline = self._deadline
-
-        def factory(host: str, **kwargs: Any) -> http.client.HTTPSConnection:
-            conn = _DeadlineHTTPSConnection(host, **kwargs)
-            conn.deadline = deadline
-            return conn
-
-        return self.do_open(factory, req, context=self._ctx)
+        return self.do_open(_connections(_DeadlineHTTPSConnection, self._deadline), req, context=self._ctx)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

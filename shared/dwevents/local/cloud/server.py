@@ -135,11 +135,6 @@ class CloudApiStandIn:
         return f"127.0.0.1:{self.port}"
 
     # -- test-facing state --------------------------------------------------------------------------
-    def add_bus(self, name: str, description: str = "") -> None:
-        with self.lock:
-            self.buses.setdefault(name, {})
-            self.bus_descriptions[name] = description
-
     def remove_bus(self, name: str) -> None:
         with self.lock:
             self.buses.pop(name, None)

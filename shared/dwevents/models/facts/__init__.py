@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
-__all__ = ["Facts", "derivation_for", "derives", "facts_of", "generic_facts", "label", "plain"]
+__all__ = ["Facts", "derivation_for", "derives", "facts_of", "generic_facts", "label", "of_project", "plain"]
 
 #: A coded value as the model decoded it: the enum member when documented, the raw value otherwise.
 Coded = Enum | int | str
@@ -258,6 +258,13 @@ def _any(payload: Any, attr: str, wire: str) -> Any:
 # --------------------------------------------------------------------------------------------
 # Small helpers for the derivation modules
 # --------------------------------------------------------------------------------------------
+
+
+def of_project(p: Any, **facts: Any) -> Facts:
+    """The three facts most payloads name alike — workspace (``projectId``), tenant, operator — plus
+    ``facts``. A payload that names them otherwise (``appId``, an applicant …) builds :class:`Facts`
+    itself."""
+    return Facts(workspace_id=p.project_id, tenant_id=p.tenant_id, operator=p.operator, **facts)
 
 
 def text(value: Any) -> str | None:

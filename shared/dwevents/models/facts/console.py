@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dwevents.models.console import DeleteProjectPayload, ProjectDeletedPayload
-from dwevents.models.facts import Facts, derives
+from dwevents.models.facts import Facts, derives, of_project
 
 
 @derives(DeleteProjectPayload)
 def delete_project(p: DeleteProjectPayload) -> Facts:
-    return Facts(workspace_id=p.project_id, tenant_id=p.tenant_id, operator=p.operator)
+    return of_project(p)
 
 
 @derives(ProjectDeletedPayload)
 def project_deleted(p: ProjectDeletedPayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
+    return of_project(
+        p,
         workspace_name=p.project_name,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
         name=p.project_name,
     )

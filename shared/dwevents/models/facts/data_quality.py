@@ -23,7 +23,7 @@ from dwevents.models.data_quality import (
     EvaluationTaskPayload,
     RuleTarget,
 )
-from dwevents.models.facts import Facts, derives, names
+from dwevents.models.facts import Facts, derives, names, of_project
 
 _THRESHOLDS: dict[object, Literal["warning", "critical"]] = {
     DqCheckStatus.WARNING: "warning",
@@ -79,10 +79,8 @@ def check_finished(p: DqcCheckFinishedPayload) -> Facts:
 
 @derives(DataQualityRulesPayload)
 def rules_created(p: DataQualityRulesPayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         tables=_table(p.target),
         object_id=p.data_quality_task_id,
         rule_count=len(p.rules) if p.rules is not None else None,
@@ -93,10 +91,8 @@ def rules_created(p: DataQualityRulesPayload) -> Facts:
 def rule_updated(p: DataQualityRulePayload) -> Facts:
     """One rule (its fields at the top level) or, for the batch update, the rules listed."""
     count = len(p.all_rules) if isinstance(p, DataQualityRulesUpdatePayload) else 1
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         tables=_table(p.target),
         name=p.name,
         object_id=p.id,
@@ -106,20 +102,16 @@ def rule_updated(p: DataQualityRulePayload) -> Facts:
 
 @derives(DataQualityIdsPayload)
 def batch_delete(p: DataQualityIdsPayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         rule_count=len(p.ids) if p.ids else None,
     )
 
 
 @derives(EvaluationTaskPayload)
 def monitor(p: EvaluationTaskPayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         tables=_table(p.target),
         name=p.name,
         rule_count=len(p.rules) if p.rules is not None else None,
@@ -128,10 +120,8 @@ def monitor(p: EvaluationTaskPayload) -> Facts:
 
 @derives(EvaluationTaskClonePayload)
 def monitor_clone(p: EvaluationTaskClonePayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         object_id=p.id,
         tables=names(*(t.table_guid for t in p.targets or [])),
     )
@@ -141,9 +131,7 @@ def monitor_clone(p: EvaluationTaskClonePayload) -> Facts:
 def monitor_notification(
     p: EvaluationTaskNotificationPayload | EvaluationTaskNotificationUpdatePayload,
 ) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         object_id=p.data_quality_evaluation_task_id,
     )

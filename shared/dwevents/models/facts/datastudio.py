@@ -8,15 +8,13 @@ from dwevents.models.datastudio import (
     NodeChangePayload,
     TableChangePayload,
 )
-from dwevents.models.facts import Facts, derives, names
+from dwevents.models.facts import Facts, derives, names, of_project
 
 
 @derives(NodeChangePayload)
 def node_change(p: NodeChangePayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         owner=p.owner_id,
         node_id=p.node_id,
         node_name=p.node_name,
@@ -26,10 +24,8 @@ def node_change(p: NodeChangePayload) -> Facts:
 
 
 def _file(p: FileOperationPayload | FileChangePayload, data_sources: tuple[str, ...] = ()) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         owner=p.file_owner,
         node_id=p.node_id,
         file_id=p.file_id,
@@ -54,10 +50,8 @@ def file_change(p: FileChangePayload) -> Facts:
 
 @derives(TableChangePayload)
 def table_change(p: TableChangePayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         tables=names(p.table_name),
         name=p.table_name,
     )

@@ -7,7 +7,9 @@ has four shapes; :attr:`Facts.subject` says which ("baseline", "topic", "rule", 
 
 from __future__ import annotations
 
-from dwevents.models.facts import Facts, derives, ids
+from typing import Any
+
+from dwevents.models.facts import Facts, derives, ids, of_project
 from dwevents.models.operation_center import (
     BackfillDataPayload,
     BaselineAlert,
@@ -29,9 +31,7 @@ from dwevents.models.operation_center import (
 
 @derives(NodeOperationPayload)
 def node_operation(p: NodeOperationPayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id, tenant_id=p.tenant_id, operator=p.operator, node_ids=ids(p.node_ids)
-    )
+    return of_project(p, node_ids=ids(p.node_ids))
 
 
 @derives(BackfillDataPayload)
@@ -66,17 +66,13 @@ def instance_status(p: InstanceStatusChangesPayload) -> Facts:
 
 @derives(InstanceChangePayload)
 def instance_change(p: InstanceChangePayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id, tenant_id=p.tenant_id, operator=p.operator, instance_ids=ids(p.task_ids)
-    )
+    return of_project(p, instance_ids=ids(p.task_ids))
 
 
 @derives(InstanceOperationPrePayload)
 def instance_operation(p: InstanceOperationPrePayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         instance_ids=ids(p.task_ids),
         name=p.extension_biz_name,
     )
@@ -102,10 +98,8 @@ def instance_dependencies(p: DeleteTaskInstanceDependenciesPayload) -> Facts:
 
 @derives(DagStatusChangesPayload)
 def workflow_status(p: DagStatusChangesPayload) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
+    return of_project(
+        p,
         workflow_id=p.dag_id,
         workflow_name=p.dag_name,
         flow_name=p.flow_name,
@@ -117,12 +111,17 @@ def workflow_status(p: DagStatusChangesPayload) -> Facts:
     )
 
 
+def _alert(
+    p: BaselineAlert | TopicAlert | TaskRuleAlert | ResourceGroupAlert | OtherAlert, **facts: Any
+) -> Facts:
+    """What every monitoring alert shape carries: its workspace, tenant and ``AlarmType``."""
+    return Facts(workspace_id=p.project_id, tenant_id=p.tenant_id, alarm=p.alarm_type, **facts)
+
+
 @derives(BaselineAlert)
 def baseline_alert(p: BaselineAlert) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        alarm=p.alarm_type,
+    return _alert(
+        p,
         subject="baseline",
         name=p.baseline_name,
         object_id=p.baseline_id,
@@ -135,10 +134,8 @@ def baseline_alert(p: BaselineAlert) -> Facts:
 
 @derives(TopicAlert)
 def topic_alert(p: TopicAlert) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        alarm=p.alarm_type,
+    return _alert(
+        p,
         subject="topic",
         object_id=p.topic_id,
         status=p.task_status,
@@ -150,10 +147,8 @@ def topic_alert(p: TopicAlert) -> Facts:
 
 @derives(TaskRuleAlert)
 def task_rule_alert(p: TaskRuleAlert) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        alarm=p.alarm_type,
+    return _alert(
+        p,
         subject="rule",
         name=p.remind_name,
         object_id=p.remind_id,
@@ -165,10 +160,8 @@ def task_rule_alert(p: TaskRuleAlert) -> Facts:
 
 @derives(ResourceGroupAlert)
 def resource_group_alert(p: ResourceGroupAlert) -> Facts:
-    return Facts(
-        workspace_id=p.project_id,
-        tenant_id=p.tenant_id,
-        alarm=p.alarm_type,
+    return _alert(
+        p,
         subject="resource group",
         name=p.resource_group_name or p.resource_group_identifier,
         object_id=p.resource_group_identifier,
@@ -178,4 +171,4 @@ def resource_group_alert(p: ResourceGroupAlert) -> Facts:
 
 @derives(OtherAlert)
 def other_alert(p: OtherAlert) -> Facts:
-    return Facts(workspace_id=p.project_id, tenant_id=p.tenant_id, alarm=p.alarm_type)
+    return _alert(p)

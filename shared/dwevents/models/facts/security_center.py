@@ -6,7 +6,7 @@ the applicant, the tables those the request names (MaxCompute grants, or the tab
 
 from __future__ import annotations
 
-from dwevents.models.facts import Facts, derives, names
+from dwevents.models.facts import Facts, derives, names, of_project
 from dwevents.models.security_center import (
     ApprovalBeforeCreatePayload,
     ApprovalChangePayload,
@@ -33,10 +33,8 @@ def approval_change(p: ApprovalChangePayload) -> Facts:
 @derives(ApprovalBeforeCreatePayload)
 def approval_before_create(p: ApprovalBeforeCreatePayload) -> Facts:
     meta = p.order.project_meta if p.order is not None else None
-    return Facts(
-        workspace_id=p.project_id,
+    return of_project(
+        p,
         workspace_name=meta.project_name if meta is not None else None,
-        tenant_id=p.tenant_id,
-        operator=p.operator,
         tables=names(*(o.name for o in (meta.object_meta_list if meta is not None else None) or [])),
     )
