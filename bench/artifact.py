@@ -5,10 +5,10 @@ version, so the same artifact can also be cold-started here (bench/cold_start.py
 ``.s/bench-build/`` (dependency sets cached there between runs). Then, for every directory of the output:
 
 * a function (it has ``index.py``): its tree (bytes, files) and its zip (deflate, what ``s deploy`` sends);
-* anything else (a shared layer, when the build makes one): the same, counted once per deploy.
+* each layer the build writes (``layers/<name>/``, the dependencies): the same, counted once per deploy.
 
-``upload per deploy`` = Σ function zips + Σ shared zips. ``without sharing`` = what the same files would
-cost if every function carried the shared directories itself (the layout before issue 12's goal 6).
+``upload per deploy`` = Σ function zips + Σ layer zips. ``without sharing`` = what the same files would
+cost if every function carried its layers itself (the layout before issue 12's goal 6).
 
     python bench/artifact.py [--only InstanceStatusChanges,FileChange] [--no-build]
 """
@@ -16,6 +16,7 @@ cost if every function carried the shared directories itself (the layout before 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -48,8 +49,10 @@ def build(only: list[str] | None = None) -> float:
     ]
     if only:
         command += ["--only", ",".join(only)]
+    import shutil
     import time
 
+    shutil.rmtree(OUT, ignore_errors=True)  # no stale function or layer from an earlier build is counted
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -81,16 +84,34 @@ def zipped(path: Path) -> int:
 def sizes(out: Path = OUT, *, zip_them: bool = True) -> dict[str, Any]:
     functions: dict[str, Any] = {}
     shared: dict[str, Any] = {}
+    units: list[tuple[Path, bool]] = []
     for entry in sorted(out.iterdir()):
         if not entry.is_dir() or entry.name.startswith("."):
             continue
-        size, files = tree(entry)
-        row = {"tree_bytes": size, "files": files, "zip_bytes": zipped(entry) if zip_them else None}
-        (functions if (entry / "index.py").is_file() else shared)[entry.name] = row
+        if (entry / "index.py").is_file():
+            units.append((entry, True))
+        else:  # the build's layers/<name>/ (each uploaded once), or any other shared directory
+            inner = [p for p in sorted(entry.iterdir()) if p.is_dir()]
+            units.extend((p, False) for p in (inner if entry.name == "layers" else [entry]))
+    for path, is_function in units:
+        size, files = tree(path)
+        row: dict[str, Any] = {
+            "tree_bytes": size,
+            "files": files,
+            "zip_bytes": zipped(path) if zip_them else None,
+        }
+        if is_function:
+            info = path / "BUILD-INFO.json"
+            row["layers"] = json.loads(info.read_text())["layers"] if info.is_file() else []
+        (functions if is_function else shared)[path.name] = row
     total_zip = sum(r["zip_bytes"] or 0 for r in [*functions.values(), *shared.values()])
     total_tree = sum(r["tree_bytes"] for r in [*functions.values(), *shared.values()])
-    shared_zip = sum(r["zip_bytes"] or 0 for r in shared.values())
-    shared_tree = sum(r["tree_bytes"] for r in shared.values())
+
+    def with_layers(row: dict[str, Any], key: str) -> int:
+        return int(row[key] or 0) + sum(
+            int(shared[n][key] or 0) for n in row.get("layers", []) if n in shared
+        )
+
     return {
         "out": str(out),
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
@@ -99,10 +120,8 @@ def sizes(out: Path = OUT, *, zip_them: bool = True) -> dict[str, Any]:
         "upload_zip_bytes": total_zip,
         "upload_tree_bytes": total_tree,
         "upload_files": sum(r["files"] for r in [*functions.values(), *shared.values()]),
-        "without_sharing_zip_bytes": sum(r["zip_bytes"] or 0 for r in functions.values())
-        + shared_zip * len(functions),
-        "without_sharing_tree_bytes": sum(r["tree_bytes"] for r in functions.values())
-        + shared_tree * len(functions),
+        "without_sharing_zip_bytes": sum(with_layers(r, "zip_bytes") for r in functions.values()),
+        "without_sharing_tree_bytes": sum(with_layers(r, "tree_bytes") for r in functions.values()),
     }
 
 

@@ -79,12 +79,13 @@ def hand_written_code(event: Path) -> str:
     return PRELUDE + HAND_WRITTEN + CTX + run + EPILOGUE
 
 
-def function_code(function_dir: Path, events: list[Path]) -> str:
-    """Import ``index`` with the function's folder first on ``sys.path`` (as FC does with /code),
-    ``initialize``, then each event; done after the last. Records the SDK modules loaded before each."""
+def function_code(function_dir: Path, events: list[Path], layers: list[str] | None = None) -> str:
+    """Import ``index`` with the function's folder first on ``sys.path`` (as FC does with /code; a built
+    function's layers next, as FC does with /opt/python), ``initialize``, then each event; done after the
+    last. Records the SDK modules loaded before each."""
     body = (
         PRELUDE
-        + f"sys.path.insert(0, {str(function_dir)!r})\n"
+        + f"sys.path[:0] = [{str(function_dir)!r}, *{layers or []!r}]\n"
         + "import index\n"
         + CTX
         + "index.initialize(ctx)\nR = {'returns': [], 'sdk_before': []}\n"
@@ -94,6 +95,15 @@ def function_code(function_dir: Path, events: list[Path]) -> str:
         body += f"R['returns'].append(index.handler(open({str(event)!r}, 'rb').read(), ctx))\n"
     body += "R['done_ns'] = time.monotonic_ns()\nR['dwevents'] = sys.modules['dwevents'].__file__\n"
     return body + EPILOGUE
+
+
+def artifact_layers(function_dir: Path) -> list[str]:
+    """The ``python/`` directories of a built function's layers (what FC mounts as /opt/python)."""
+    info_path = function_dir / "BUILD-INFO.json"
+    if not info_path.is_file():
+        return []
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    return [str(function_dir.parent / "layers" / name / "python") for name in info.get("layers", [])]
 
 
 def acknowledged(handler_return: str) -> bool:
@@ -120,7 +130,8 @@ def _cases(artifact: Path | None) -> dict[str, tuple[str, Path | None]]:
             ("extension (artifact)", "FileChange", commit),
         ):
             if (artifact / category / "index.py").is_file():
-                cases[label] = (function_code(artifact / category, [sample.path]), artifact / category)
+                code = function_code(artifact / category, [sample.path], artifact_layers(artifact / category))
+                cases[label] = (code, artifact / category)
     return cases
 
 

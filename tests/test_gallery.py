@@ -380,9 +380,10 @@ def run_case(standin: DataWorksApiStandIn, fc_context: Any) -> Callable[[Case], 
             "DWEVENTS_RULES": str(path),
         }
         app = FunctionApp(_category(case.sample), environ=environ)
+        clock = case.clock
+        if clock is not None:  # the same file, judged at a fixed instant
+            app.set_policy_clock(lambda: clock)
         app.initialize(fc_context())
-        if case.clock is not None:  # the same file, judged at a fixed instant
-            app.extension.policy = PolicyEngine.load(path, clock=lambda: case.clock)  # type: ignore[union-attr]
         return app.process(json.dumps(doc).encode(), fc_context()), doc
 
     return run

@@ -300,3 +300,34 @@ def test_given_a_registered_action_for_a_regular_event_then_the_event_is_still_a
 
     [result] = app.process(_bytes(load_sample(INSTANCE)), fc_context()).events
     assert [a["action"] for a in result.actions] == ["audit", "ticket"]
+
+
+def test_given_a_policy_clock_set_before_the_start_then_the_rules_judge_at_that_instant(
+    standin: Any, fc_context: Any
+) -> None:
+    # GIVEN the gallery's change freeze and an app built elsewhere, its clock set to a frozen day
+    from datetime import datetime, timezone
+
+    import dwevents
+    from dwevents.errors import DwEventsError
+    from dwevents.verdict import CheckResult
+
+    rules = Path(dwevents.__file__).parent / "data" / "rules" / "change-freeze.yaml"
+    app = FunctionApp(
+        "FileChange",
+        environ={
+            **standin.client_env(),
+            "DWEVENTS_RULES": str(rules),
+            "DWEVENTS_EXTENSION_CODE": "ext-test",
+            "DWEVENTS_ALLOWED_ACCOUNTS": SAMPLE_ACCOUNT,
+        },
+    )
+    frozen = datetime(2026, 12, 25, 2, 0, tzinfo=timezone.utc)
+    app.set_policy_clock(lambda: frozen)
+    # WHEN a commit is handled
+    [event] = app.process(json.dumps(load_sample("FileChange/commit-file")).encode(), fc_context()).events
+    # THEN the freeze blocks it, and the clock can no longer be changed once the app has started
+    assert event.verdict is not None and event.verdict.result is CheckResult.FAIL
+    assert event.verdict.rule == "year-end-freeze" and "2026-12-24" in event.verdict.tip
+    with pytest.raises(DwEventsError, match="already started"):
+        app.set_policy_clock(lambda: frozen)

@@ -8,6 +8,7 @@ cannot be built, and what a stored record may hold. Sends go to the DataWorks AP
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
@@ -95,6 +96,25 @@ def test_a_decider_may_return_a_result_name_in_any_case(returned: Any, expected:
     assert as_verdict(own) is own
 
 
+def test_without_a_name_the_error_says_the_decider() -> None:
+    with pytest.raises(TypeError, match=r"^the decider returned int, not a Verdict"):
+        as_verdict(1)
+
+
+def test_without_an_environment_the_service_reads_the_process_environment() -> None:
+    import os
+
+    assert ExtensionService(ExtensionConfig(), policy=None).environ is os.environ
+
+
+def test_warming_builds_the_transport_once_before_the_first_event(api: DataWorksApiStandIn) -> None:
+    ext = service({**api.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": "lean"}, code="ext")
+    client = ext.client_for(None)
+    assert client._transport is None
+    ext.warm()
+    assert client._transport is not None and ext.client_for(None) is client
+
+
 @pytest.mark.parametrize(
     ("returned", "shown"),
     [
@@ -126,7 +146,10 @@ def test_given_a_decider_saying_ok_without_rules_then_ok_is_sent_not_the_fail_mo
     assert (verdict.result, verdict.origin) == (CheckResult.OK, "decider")
 
 
-def test_given_rules_are_wanted_but_none_loaded_then_the_fail_mode_says_so() -> None:
+def test_given_rules_are_wanted_but_none_loaded_then_the_fail_mode_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="dwevents.extension")
     ext = service(code="ext", fail_mode="FAIL")
     inv = invocation()
     verdict = ext.decide(decode_sample("FileChange/deploy-file"), inv, ext.deadline(inv))
@@ -134,9 +157,14 @@ def test_given_rules_are_wanted_but_none_loaded_then_the_fail_mode_says_so() -> 
     assert verdict.tip == (
         "dwevents: the check failed (RuntimeError: no rules loaded); fail-closed (FAIL) by configuration"
     )
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage().startswith("deciding failed: RuntimeError") and error.exc_info is not None
 
 
-def test_deciding_may_use_only_its_share_of_the_time_so_the_reply_keeps_the_rest() -> None:
+def test_deciding_may_use_only_its_share_of_the_time_so_the_reply_keeps_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="dwevents.extension")
     # GIVEN a decider that never returns, and 3 s until the verdict must be out
     release = threading.Event()
     ext = service(code="ext", fail_mode="WARN")
@@ -152,6 +180,8 @@ def test_deciding_may_use_only_its_share_of_the_time_so_the_reply_keeps_the_rest
     assert verdict.origin == "fail-open" and verdict.result is CheckResult.WARN
     waited_ms = int(verdict.tip.split("within ")[1].split(" ms")[0])
     assert waited_ms >= 1800
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage() == f"no verdict within {waited_ms} ms; sending the WARN verdict"
 
 
 @pytest.mark.parametrize(

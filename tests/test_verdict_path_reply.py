@@ -159,6 +159,44 @@ def test_given_a_transport_that_raises_something_unexpected_then_not_acknowledge
     assert receipt.sent_at is None
 
 
+class Scripted:
+    """A transport answering from a script: a dict is DataWorks' body, an exception is raised."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+
+    def warm(self) -> None:
+        return None
+
+    def call(self, action: str, params: Mapping[str, Any], *, timeout_s: float) -> dict[str, Any]:
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return dict(answer)
+
+
+def test_given_an_answer_without_a_request_id_then_acknowledged_with_none(api: DataWorksApiStandIn) -> None:
+    settings = DataWorksSettings.from_env(environ=api.client_env())
+    receipt = _send(DataWorksClient(settings, transport=Scripted({"Success": True})), FakeTime(), 5.0)
+    assert receipt.acknowledged and receipt.request_id is None
+    blank = _send(DataWorksClient(settings, transport=Scripted({"RequestId": ""})), FakeTime(), 5.0)
+    assert blank.acknowledged and blank.request_id is None
+
+
+def test_given_a_refusal_without_an_error_code_then_the_receipt_code_is_none(api: DataWorksApiStandIn) -> None:
+    settings = DataWorksSettings.from_env(environ=api.client_env())
+    refusal = CloudApiError("refused", action="UpdateIDEEventResult", code="", status=400, request_id="r-7")
+    receipt = _send(DataWorksClient(settings, transport=Scripted(refusal)), FakeTime(), 5.0)
+    assert (receipt.acknowledged, receipt.attempts, receipt.error_code) == (False, 1, None)
+    assert receipt.error == "refused" and receipt.request_id == "r-7"
+    # a transient failure without a request id keeps the one from an earlier answer
+    first = CloudApiError("busy", code="Throttling", status=429, request_id="r-1", transient=True)
+    second = CloudApiError("busy", code="Throttling", status=429, transient=True)
+    third = CloudApiError("no", code="Invalid", status=400)
+    receipt = _send(DataWorksClient(settings, transport=Scripted(first, second, third)), FakeTime(), 5.0)
+    assert (receipt.attempts, receipt.request_id, receipt.error_code) == (3, "r-1", "Invalid")
+
+
 def test_given_success_false_then_it_is_a_permanent_refusal_not_an_acknowledgement() -> None:
     # "Success: false" (a Boolean, or the String "false" CallbackExtension documents) is a refusal
     for body in ({"Success": False}, {"Success": "false"}, {"Success": " FALSE "}):
@@ -246,7 +284,7 @@ def test_an_unknown_check_result_is_refused_naming_it() -> None:
     [
         (429, "Throttling.User", True),
         (500, "", True),
-        (503, "ServiceUnavailable", True),
+        (400, "ServiceUnavailable", True),
         (499, "", False),
         (400, "InternalError.UserId.Missing", True),  # documented as "internal error, try again later"
         (400, "Throttling.Api", True),
@@ -260,6 +298,13 @@ def test_transient_means_429_5xx_or_a_try_again_code(status: int | None, code: s
     assert is_transient(status, code) is transient
     error = api_error("UpdateIDEEventResult", status, code, "msg", request_id="r-1")
     assert error.transient is transient and error.code == code and error.request_id == "r-1"
+
+
+def test_a_wire_verdict_is_immutable_and_an_api_error_without_request_id_has_none() -> None:
+    wire = wire_verdict(ReplyApi.UPDATE_IDE_EVENT_RESULT, "OK", "")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        wire.text = "changed"  # type: ignore[misc]
+    assert api_error("CallbackExtension", 400, "Bad", "m").request_id is None
 
 
 def test_api_error_text_names_action_status_and_code_and_drops_query_strings() -> None:

@@ -25,7 +25,7 @@ from dwevents.catalogue import CATEGORIES, specs_for_category
 from dwevents.config import NotificationsConfig, Settings, load_settings, settings_despite
 from dwevents.context import Invocation, invocation_from
 from dwevents.envelope import DataWorksEvent, decode_batch, parse_json
-from dwevents.errors import ConfigError, DecodeError
+from dwevents.errors import ConfigError, DecodeError, DwEventsError
 from dwevents.pipeline import Pipeline, salvage
 from dwevents.recorder import Recorder
 from dwevents.results import EventResult, InvocationResult, Outcome, RetryBatchError
@@ -85,6 +85,14 @@ class FunctionApp:
     def decide(self, *keys: str, rules: bool = True) -> Callable[[F], F]:
         """Register a decider for extension points (see :meth:`Router.decide`)."""
         return self.router.decide(*keys, rules=rules)
+
+    def set_policy_clock(self, clock: Callable[[], datetime]) -> None:
+        """The rules' notion of now, like the ``policy_clock`` argument, for an app constructed elsewhere
+        (a function's ``index.py``: ``dwevents invoke --now``, replay). Only before the app starts: the
+        policy is built, with its clock, at the cold start."""
+        if self.started:
+            raise DwEventsError("set_policy_clock: the app has already started; set the clock before")
+        self._policy_clock = clock
 
     # -- FC entry points -------------------------------------------------------------------------
 

@@ -111,10 +111,14 @@ def test_given_a_verdict_dataworks_does_not_acknowledge_then_exit_1(
     assert code == 1 and report["verdict"]["acknowledged"] is False
 
 
-def test_given_code_then_code_rules_read_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# deploy-file's message has a snapshot of its own in events/dataworks-api-fixtures.yaml: --code wins over it
+@pytest.mark.parametrize("sample", ["run-file.json", "deploy-file.json"])
+def test_given_code_then_code_rules_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: str
+) -> None:
     monkeypatch.setenv("DWEVENTS_RULES", str(RULES / "forbidden-sql.yaml"))
     code_file = _write(tmp_path, "drop.sql", "SELECT 1;\nDROP TABLE t;\n")
-    code, [report] = invoke("--code", code_file, str(EVENTS / "FileChange" / "run-file.json"))
+    code, [report] = invoke("--code", code_file, str(EVENTS / "FileChange" / sample))
     assert code == 0
     assert (report["verdict"]["result"], report["verdict"]["rule"]) == ("FAIL", "no-drop-table")
 

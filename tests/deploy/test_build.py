@@ -2,7 +2,8 @@
 
 Builds one regular (MonitorAlert) and one extension (NodeChange) function for the runtime in s.yaml.
 ``index`` is then imported by an interpreter of the runtime's version in ``python -I -S`` (no site-packages,
-no PYTHON* variables) with only the artifact on ``sys.path``. When this host has no such interpreter, the
+no PYTHON* variables) with only the artifact on ``sys.path``: the function's tree, then its layers'
+``python/`` directories (what FC mounts as ``/opt/python``). When this host has no such interpreter, the
 wheels (``cpython-312`` extension modules) cannot load on the host's Python, so a variant built for the
 host's version is imported instead — same build code, other ``--python-version``.
 
@@ -24,6 +25,7 @@ import pytest
 
 from dwevents.deploy.build import BUILD_INFO, BuildError, assemble, copy_config, find_interpreter
 from dwevents.deploy.configcheck import check_function
+from dwevents.deploy.layers import LAYERS_DIR, LayerBuild
 from dwevents.deploy.syaml import load_syaml
 from dwevents.errors import ConfigError
 
@@ -89,21 +91,28 @@ def importable(
     return out, sys.executable
 
 
+def layer_paths(code_dir: Path) -> list[str]:
+    """The ``python/`` directories of the layers a function is built for (FC's ``/opt/python``)."""
+    info = json.loads((code_dir / BUILD_INFO).read_text())
+    return [str(code_dir.parent / LAYERS_DIR / name / "python") for name in info["layers"]]
+
+
 def import_in_isolation(interpreter: str, code_dir: Path) -> dict[str, Any]:
     probe = f"""
 import importlib, json, sys
-sys.path.insert(0, {str(code_dir)!r})
+sys.path[:0] = [{str(code_dir)!r}, *{layer_paths(code_dir)!r}]
 index = importlib.import_module("index")
 try:
     importlib.import_module("{SDK}.client")
     sdk = True
 except ImportError:
     sdk = False
-import dwevents
+import dwevents, pydantic
 print(json.dumps({{
     "handler": callable(getattr(index, "handler", None)),
     "initialize": callable(getattr(index, "initialize", None)),
     "dwevents": dwevents.__file__,
+    "pydantic": pydantic.__file__,
     "sdk": sdk,
     "site": [p for p in sys.path if "site-packages" in p or "dist-packages" in p],
     "pyc": index.__cached__,
@@ -123,24 +132,35 @@ print(json.dumps({{
 
 
 @slow
-def test_trees_hold_function_package_and_the_right_dependencies(artifact: tuple[Path, str]) -> None:
-    out, _ = artifact
+def test_trees_hold_function_and_package_and_the_layers_the_dependencies(artifact: tuple[Path, str]) -> None:
+    out, summary = artifact
+    layers = {}
     for category, extension in ((REGULAR, False), (EXTENSION, True)):
         tree = out / category
         assert (tree / "index.py").is_file()
         assert (tree / "dwevents" / "catalogue.py").is_file()
-        for tool in ("deploy", "local", "cli", "__main__.py"):  # the tools never run in FC
+        for tool in ("deploy", "local", "cli", "__main__.py", "testing.py"):  # never run in FC
             assert not (tree / "dwevents" / tool).exists(), tool
-        assert (tree / "pydantic").is_dir() and (tree / "yaml").is_dir()
-        assert (tree / SDK).is_dir() is extension, category
-        assert (tree / "alibabacloud_credentials").is_dir() is extension, category
-        assert not (tree / "bin").exists()
+        # no dependency in the function's own tree: they are the layers' (uploaded once per deploy)
+        assert not (tree / "pydantic").exists() and not (tree / SDK).exists()
+        assert list(tree.glob("*.dist-info")) == []
         info = json.loads((tree / "BUILD-INFO.json").read_text())
         assert info["kind"] == ("extension" if extension else "regular")
+        assert len(info["layers"]) == (2 if extension else 1)
+        layers[category] = info["layers"]
         shared = [p for p in sorted((ROOT / "config").rglob("*")) if p.is_file() and p.name != "README.md"]
         assert info["config"] == [f"config/{p.relative_to(ROOT / 'config').as_posix()}" for p in shared]
         assert not (tree / "config" / "README.md").exists()
         assert any(d.startswith("pydantic-") for d in info["distributions"])
+    # one deps layer for both, the SDK's only for the extension function, each written once
+    deps_layer, sdk_layer = layers[EXTENSION]
+    assert layers[REGULAR] == [deps_layer]
+    deps, sdk = out / LAYERS_DIR / deps_layer / "python", out / LAYERS_DIR / sdk_layer / "python"
+    assert (deps / "pydantic").is_dir() and (deps / "yaml").is_dir() and (deps / "redis").is_dir()
+    assert (sdk / SDK).is_dir() and (sdk / "alibabacloud_credentials").is_dir()
+    assert not (sdk / "pydantic").exists(), "the SDK layer repeats a distribution of the deps layer"
+    assert not (deps / "bin").exists() and not (sdk / "bin").exists()
+    assert deps_layer in summary and "each layer once" in summary
 
 
 @slow
@@ -148,14 +168,15 @@ def test_wheels_and_bytecode_are_for_the_runtime(artifact: tuple[Path, str], run
     out, summary = artifact
     tag = "cpython-" + runtime_version.replace(".", "")
     tree = out / EXTENSION
-    native = list((tree / "pydantic_core").glob("_pydantic_core.*.so"))
+    deps, sdk = (Path(p) for p in layer_paths(tree))
+    native = list((deps / "pydantic_core").glob("_pydantic_core.*.so"))
     assert native and all(tag in so.name for so in native), native
-    foreign = [p for p in tree.rglob("*.pyc") if tag not in p.name]
+    foreign = [p for root in (tree, deps, sdk) for p in root.rglob("*.pyc") if tag not in p.name]
     assert foreign == [], f"bytecode for another Python: {foreign[:3]}"
     if find_interpreter(runtime_version) is None:
         assert "none" in summary  # said so, shipped sources only
         pytest.skip(f"no Python {runtime_version} on this host to byte-compile with")
-    for module in (tree / "index.py", tree / "dwevents" / "catalogue.py", tree / SDK / "client.py"):
+    for module in (tree / "index.py", tree / "dwevents" / "catalogue.py", sdk / SDK / "client.py"):
         pyc = module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"
         flags = struct.unpack("<I", pyc.read_bytes()[4:8])[0]
         assert flags == 0b01, f"{pyc}: want hash-based, unchecked (flags {flags:#b})"
@@ -169,6 +190,7 @@ def test_handlers_import_with_only_the_artifact(importable: tuple[Path, str]) ->
     for category, result in ((REGULAR, regular), (EXTENSION, extension)):
         assert result["handler"] and result["initialize"], category
         assert result["dwevents"].startswith(str(out / category)), result
+        assert result["pydantic"].startswith(str(out / LAYERS_DIR)), result  # from the deps layer
         assert result["site"] == [], "site-packages leaked into the isolated interpreter"
     assert regular["sdk"] is False  # regular-only functions never ship the DataWorks SDK
     assert extension["sdk"] is True
@@ -231,33 +253,51 @@ def test_copy_config_refuses_to_merge_into_a_functions_own_config(tmp_path: Path
         copy_config(config, dest)
 
 
-def test_every_assembled_function_carries_the_config(tmp_path: Path) -> None:
-    """The whole assembly step with a stand-in dependency set: config/ sits beside index.py in each tree."""
+def _fake_layers(tmp_path: Path, extension: bool) -> list[LayerBuild]:
+    """Stand-in layers (one package each), as write_layers leaves them."""
+    out = []
+    for key in ("deps", "dataworks") if extension else ("deps",):
+        path = tmp_path / LAYERS_DIR / f"fake-{key}"
+        (path / "python" / f"{key}_pkg").mkdir(parents=True, exist_ok=True)
+        out.append(LayerBuild(f"fake-{key}", key, path, "3.12", 0, 1, [f"{key}-pkg-1.0"]))
+    return out
+
+
+def test_every_assembled_function_carries_the_config_and_names_its_layers(tmp_path: Path) -> None:
+    """The whole assembly step with stand-in layers: config/ sits beside index.py in each tree, and the
+    dependencies stay in the layers."""
     config = _config_tree(tmp_path / "project")
-    deps = tmp_path / "deps"
-    (deps / "somedep").mkdir(parents=True)
-    (deps / "somedep" / "__init__.py").write_text("")
-    info = {"platforms": ["manylinux2014_x86_64"], "distributions": [], "bytecode": "none"}
-    (deps / ".complete.json").write_text(json.dumps(info))
     for category in (REGULAR, EXTENSION):
         dest = tmp_path / "out" / category
+        layers = _fake_layers(tmp_path, category == EXTENSION)
         assemble(
-            category,
-            ROOT / "functions" / category,
-            dest,
-            deps,
+            category, ROOT / "functions" / category, dest, None, "3.12", category == EXTENSION, layers, config
+        )
+        assert (dest / "index.py").is_file() and not (dest / "deps_pkg").exists()
+        assert (dest / "config" / "dwevents.yaml").is_file(), category
+        info = json.loads((dest / BUILD_INFO).read_text())
+        assert info["config"] == ["config/dwevents.yaml", "config/policies/rules.yaml"]
+        assert info["layers"] == [layer.name for layer in layers]
+        assert info["distributions"] == sorted(d for layer in layers for d in layer.distributions)
+
+
+def test_a_function_file_that_would_hide_a_layer_package_is_refused(tmp_path: Path) -> None:
+    # GIVEN a function folder with a module named like a package of its layer
+    function_dir = tmp_path / "functions" / REGULAR
+    function_dir.mkdir(parents=True)
+    (function_dir / "index.py").write_text("")
+    (function_dir / "deps_pkg").mkdir()
+    # WHEN assembled THEN the build says which name would shadow which layer
+    with pytest.raises(BuildError, match="deps_pkg of the function would hide layer fake-deps"):
+        assemble(
+            REGULAR,
+            function_dir,
+            tmp_path / "out" / REGULAR,
             None,
             "3.12",
-            category == EXTENSION,
-            [],
-            config,
+            False,
+            _fake_layers(tmp_path, False),
         )
-        assert (dest / "index.py").is_file() and (dest / "somedep").is_dir()
-        assert (dest / "config" / "dwevents.yaml").is_file(), category
-        assert json.loads((dest / BUILD_INFO).read_text())["config"] == [
-            "config/dwevents.yaml",
-            "config/policies/rules.yaml",
-        ]
 
 
 def test_the_project_config_dir_is_documented_and_its_readme_never_shipped(tmp_path: Path) -> None:
@@ -267,13 +307,10 @@ def test_the_project_config_dir_is_documented_and_its_readme_never_shipped(tmp_p
 
 
 def _assembled(tmp_path: Path, category: str, config: Path) -> Path:
-    deps = tmp_path / "deps"
-    (deps / "somedep").mkdir(parents=True, exist_ok=True)
-    info = {"platforms": ["manylinux2014_x86_64"], "distributions": [], "bytecode": "none"}
-    (deps / ".complete.json").write_text(json.dumps(info))
     dest = tmp_path / "out" / category
+    layers = _fake_layers(tmp_path, category == EXTENSION)
     assemble(
-        category, ROOT / "functions" / category, dest, deps, None, "3.12", category == EXTENSION, [], config
+        category, ROOT / "functions" / category, dest, None, "3.12", category == EXTENSION, layers, config
     )
     return dest
 
@@ -282,7 +319,9 @@ def test_the_tools_are_left_out_of_every_function(tmp_path: Path) -> None:
     dest = _assembled(tmp_path, EXTENSION, _config_tree(tmp_path / "project"))
     package = dest / "dwevents"
     assert (package / "runtime.py").is_file() and (package / "catalogue.py").is_file()
-    assert [name for name in ("local", "deploy", "cli", "__main__.py") if (package / name).exists()] == []
+    assert [
+        name for name in ("local", "deploy", "cli", "__main__.py", "testing.py") if (package / name).exists()
+    ] == []
 
 
 BROKEN_RULES = "version: 1\nrules:\n  - name: no-drop\n    events: [commit-file]\n    chek: {}\n"

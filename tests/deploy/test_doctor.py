@@ -21,7 +21,7 @@ from dwevents.cli import main
 from dwevents.deploy import bus
 from dwevents.deploy.syaml import SYaml, load_syaml
 from dwevents.deploy.targets import TARGET_ID
-from dwevents.local.cloud import CloudApiStandIn, Invocation
+from dwevents.local.cloud import CloudApiStandIn, FcInvocation
 from dwevents.local.dataworks.server import DataWorksApiStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -316,7 +316,7 @@ def test_probe_follows_events_to_their_functions(account: Account) -> None:
 
 
 def test_probe_names_a_failed_delivery(account: Account) -> None:
-    def broken(payload: bytes, invocation: Invocation) -> None:
+    def broken(payload: bytes, invocation: FcInvocation) -> None:
         raise RuntimeError("boom")
 
     account.cloud.register_function("dwevents-file-change", broken)

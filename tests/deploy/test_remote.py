@@ -11,7 +11,7 @@ import pytest
 from dwevents.deploy._sdk import Credentials
 from dwevents.deploy.remote import invoke_remote
 from dwevents.errors import CloudApiError
-from dwevents.local.cloud import CloudApiStandIn, Invocation
+from dwevents.local.cloud import CloudApiStandIn, FcInvocation
 
 AK, SECRET = "LTAI-test-invoker", "invoker-secret"
 EVENT = json.dumps(
@@ -19,7 +19,7 @@ EVENT = json.dumps(
 ).encode()
 
 
-def echo(payload: bytes, invocation: Invocation) -> dict[str, Any]:
+def echo(payload: bytes, invocation: FcInvocation) -> dict[str, Any]:
     return {
         "event": json.loads(payload),
         "function": invocation.function_name,
@@ -27,7 +27,7 @@ def echo(payload: bytes, invocation: Invocation) -> dict[str, Any]:
     }
 
 
-def broken(payload: bytes, invocation: Invocation) -> None:
+def broken(payload: bytes, invocation: FcInvocation) -> None:
     raise RuntimeError("policy file missing")
 
 

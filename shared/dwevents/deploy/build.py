@@ -34,14 +34,13 @@ from pathlib import Path
 
 from dwevents.deploy.configcheck import check_function
 from dwevents.deploy.deps import (
-    COMPLETE,
     BuildError,
     byte_compile,
     find_interpreter,
     install_dependencies,
     project_requirements,
 )
-from dwevents.deploy.layers import INFO_SUFFIX, LAYERS_DIR, LayerSpec, distributions, fill, plan, split_layer
+from dwevents.deploy.layers import LayerBuild, check_layer_names, plan, write_layers
 from dwevents.errors import DwEventsError
 
 __all__ = [
@@ -53,6 +52,7 @@ __all__ = [
     "build",
     "copy_config",
     "find_interpreter",
+    "install_dependencies",
     "main",
 ]
 
@@ -80,17 +80,6 @@ class FunctionBuild:
     files: int
     bytecode: str
     layers: list[str] = field(default_factory=list)
-
-
-@dataclass
-class LayerBuild:
-    name: str
-    key: str
-    path: Path
-    python_version: str
-    size_bytes: int
-    files: int
-    distributions: list[str]
 
 
 @dataclass
@@ -196,59 +185,6 @@ def assemble(
     )
 
 
-def write_layers(
-    out: Path,
-    specs: Sequence[LayerSpec],
-    python_version: str,
-    cache_dir: Path,
-    *,
-    with_dataworks: bool,
-    offline_wheels: Path | None,
-    interpreter: str | None,
-    refresh: bool,
-) -> dict[str, LayerBuild]:
-    """Install each layer's requirements once (cached) and write its tree; → ``{key: LayerBuild}``."""
-    built: dict[str, LayerBuild] = {}
-    installed: dict[str, Path] = {}
-    for spec in specs:
-        if spec.extension_only and not with_dataworks:
-            continue
-        installed[spec.key] = install_dependencies(
-            list(spec.requirements),
-            python_version,
-            cache_dir,
-            offline_wheels=offline_wheels,
-            interpreter=interpreter,
-            refresh=refresh,
-        )
-        layer_dir = out / LAYERS_DIR / spec.name
-        if spec.extension_only:
-            names = split_layer(installed["deps"], installed[spec.key], layer_dir)
-        else:
-            fill(layer_dir, installed[spec.key])
-            names = [f"{n}-{v}" for n, (v, _) in sorted(distributions(installed[spec.key]).items())]
-        size, files = _tree_size(layer_dir)
-        info = json.loads((installed[spec.key] / COMPLETE).read_text())
-        (out / LAYERS_DIR / f"{spec.name}{INFO_SUFFIX}").write_text(
-            json.dumps(
-                {
-                    "key": spec.key,
-                    "name": spec.name,
-                    "python": python_version,
-                    "runtimes": [f"python{python_version}"],
-                    "platforms": info["platforms"],
-                    "requirements": list(spec.requirements),
-                    "distributions": names,
-                    "bytecode": info["bytecode"],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-        built[spec.key] = LayerBuild(spec.name, spec.key, layer_dir, python_version, size, files, names)
-    return built
-
-
 def _bytecode_label(python_version: str, interpreter: str | None, deps_bytecode: str) -> str:
     if interpreter:
         return f"cpython-{python_version.replace('.', '')} unchecked-hash"
@@ -332,10 +268,8 @@ def build(
                 version,
             )
         specs = plan(groups, version, redis=redis)
-        _check_layer_names(specs, declared_layers, overridden=python_version is not None)
-        extension_of = {
-            c: any(spec.is_extension for spec in specs_for_category(c)) for c in members
-        }
+        check_layer_names(specs, declared_layers, overridden=python_version is not None)
+        extension_of = {c: any(spec.is_extension for spec in specs_for_category(c)) for c in members}
         layers = write_layers(
             out,
             specs,
@@ -377,23 +311,6 @@ def build(
             )
     result.seconds = time.monotonic() - started
     return result
-
-
-def _check_layer_names(specs: Sequence[LayerSpec], declared: object, *, overridden: bool) -> None:
-    """s.yaml must deploy the layers this build makes (their names say their content)."""
-    if declared is None:
-        return
-    wanted = {spec.key: spec.name for spec in specs}
-    have = dict(declared) if isinstance(declared, dict) else {}
-    if have == wanted:
-        return
-    if overridden:
-        logger.warning("layers built for another Python than s.yaml's runtime: %s (not deployable)", wanted)
-        return
-    raise BuildError(
-        f"s.yaml vars.layers is {have}, but this project's requirements make {wanted}: write those names "
-        "in s.yaml (`python -m dwevents.deploy.layers names` prints them)"
-    )
 
 
 def summary(result: BuildResult) -> str:

@@ -16,36 +16,33 @@ A layer's **name says what it holds**: ``dwevents-<key>-py<XY>-<hash>``, the has
 requirement specifiers, the runtime's Python version and the platform tags pip installs for. s.yaml names
 the layers once (``vars.layers``) and every function refers to version 1 of them; ``python -m
 dwevents.deploy.syaml check`` (and the build) fail when the names are not the ones the project's
-requirements give, with the names to write. ``publish`` (the deploy's pre-deploy step, after the build)
-creates a layer only when its version 1 does not exist yet (GetLayerVersion, then CreateLayerVersion:
-https://help.aliyun.com/zh/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-createlayerversion),
-so an unchanged dependency set is never uploaded again. A layer whose name already exists at another
-version than 1 (deleted and published again by hand) is an error naming it: the ARN in s.yaml would not
-be the content built here. Within the specifiers, the versions pip resolves on the day of the first
-publish are the ones deployed until the specifiers (hence the name) change; the layer's description
-lists them, and ``publish`` warns when this build resolved others.
+requirements give, with the names to write. ``python -m dwevents.deploy.layers publish``
+(dwevents/deploy/publish.py; the deploy's pre-deploy step, after the build) creates a layer only when
+its version 1 does not exist yet, so an unchanged dependency set is never uploaded again. A layer whose
+name exists at another version than 1 (deleted and published again by hand) is an error naming it: the
+ARN in s.yaml would not be the content built here. Within the specifiers, the versions pip resolves on
+the day of the first publish are the ones deployed until the specifiers (hence the name) change; the
+layer's description lists them, and ``publish`` warns when this build resolved others.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import json
 import logging
-import os
 import re
 import shutil
 import sys
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dwevents.deploy.deps import (
+    COMPLETE,
     BuildError,
     function_requirements,
+    install_dependencies,
     link_or_copy,
     platforms_for,
     project_requirements,
@@ -57,13 +54,15 @@ if TYPE_CHECKING:
 __all__ = [
     "LAYERS_DIR",
     "LAYERS_VAR",
+    "LayerBuild",
     "LayerSpec",
     "check",
+    "check_layer_names",
     "expected_names",
     "layer_arn",
     "plan",
-    "publish",
     "split_layer",
+    "write_layers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -223,155 +222,105 @@ def check(syaml: SYaml, *, root: Path | None = None) -> list[str]:
     return problems
 
 
-# -- publishing ---------------------------------------------------------------------------------------
+# -- writing the layers (the build) -------------------------------------------------------------------
 
 
-def zip_layer(layer_dir: Path) -> bytes:
-    """The layer's zip, ``python/...`` at its root, entries in a stable order."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for dirpath, dirnames, names in os.walk(layer_dir):
-            dirnames.sort()
-            for name in sorted(names):
-                full = Path(dirpath) / name
-                archive.write(full, full.relative_to(layer_dir).as_posix())
-    return buffer.getvalue()
+def tree_size(root: Path) -> tuple[int, int]:
+    """(bytes, files) of a directory tree."""
+    size = files = 0
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            size += path.stat().st_size
+            files += 1
+    return size, files
 
 
-def built_layers(out: Path) -> dict[str, dict[str, Any]]:
-    """``{name: info}`` of the layers a build wrote under ``<out>/layers``."""
-    found: dict[str, dict[str, Any]] = {}
-    base = out / LAYERS_DIR
-    for info_path in sorted(base.glob(f"*{INFO_SUFFIX}")):
-        name = info_path.name[: -len(INFO_SUFFIX)]
-        if (base / name / "python").is_dir():
-            found[name] = json.loads(info_path.read_text(encoding="utf-8"))
-    return found
+@dataclass
+class LayerBuild:
+    name: str
+    key: str
+    path: Path
+    python_version: str
+    size_bytes: int
+    files: int
+    distributions: list[str]
 
 
-def publish(
+def write_layers(
     out: Path,
+    specs: Sequence[LayerSpec],
+    python_version: str,
+    cache_dir: Path,
     *,
-    region: str,
-    endpoint: str | None = None,
-    protocol: str = "https",
-    credentials: Any = None,
-    names: Sequence[str] = (),
-) -> list[str]:
-    """Create version 1 of every built layer (or of ``names``) that does not exist yet; → the layers
-    created. Raises :class:`~dwevents.errors.CloudApiError` for an API failure and
-    :class:`BuildError` when a layer exists at another version."""
-    from alibabacloud_fc20230330 import models
-    from alibabacloud_fc20230330.client import Client
-
-    from dwevents.deploy._sdk import call_sdk, openapi_config
-    from dwevents.errors import CloudApiError
-
-    layers = built_layers(out)
-    wanted = list(names) or list(layers)
-    missing = [name for name in wanted if name not in layers]
-    if missing:
-        raise BuildError(f"not built: {', '.join(missing)}; run `python -m dwevents.deploy.build` first")
-    client = Client(
-        openapi_config(region=region, endpoint=endpoint, protocol=protocol, credentials=credentials)
-    )
-    created: list[str] = []
-    for name in wanted:
-        info = layers[name]
-
-        def get(layer: str = name) -> Any:
-            return client.get_layer_version(layer, str(LAYER_VERSION))
-
-        try:
-            found = call_sdk("FC", "GetLayerVersion", get, name)
-        except CloudApiError as exc:
-            if exc.status != 404:
-                raise
-            found = None
-        if found is not None:
-            _check_published(name, found.body, info)
-            logger.info("layer %s version 1 exists: not uploaded again", name)
+    with_dataworks: bool,
+    offline_wheels: Path | None,
+    interpreter: str | None,
+    refresh: bool,
+) -> dict[str, LayerBuild]:
+    """Install each layer's requirements once (cached) and write its tree; → ``{key: LayerBuild}``."""
+    built: dict[str, LayerBuild] = {}
+    installed: dict[str, Path] = {}
+    for spec in specs:
+        if spec.extension_only and not with_dataworks:
             continue
-        body = models.CreateLayerVersionInput(
-            code=models.InputCodeLocation(
-                zip_file=base64.b64encode(zip_layer(out / LAYERS_DIR / name)).decode()
-            ),
-            compatible_runtime=list(info["runtimes"]),
-            description=_description(info),
+        installed[spec.key] = install_dependencies(
+            list(spec.requirements),
+            python_version,
+            cache_dir,
+            offline_wheels=offline_wheels,
+            interpreter=interpreter,
+            refresh=refresh,
         )
-
-        def create(layer: str = name, body: Any = body) -> Any:
-            return client.create_layer_version(layer, models.CreateLayerVersionRequest(body=body))
-
-        response = call_sdk("FC", "CreateLayerVersion", create, name)
-        version = getattr(response.body, "version", None)
-        if version != LAYER_VERSION:
-            raise BuildError(
-                f"layer {name} was published as version {version}, but s.yaml deploys version "
-                f"{LAYER_VERSION}: a version 1 was deleted by hand; delete every version of {name} "
-                "(s cli fc3 layer remove) and deploy again"
+        layer_dir = out / LAYERS_DIR / spec.name
+        if spec.extension_only:
+            names = split_layer(installed["deps"], installed[spec.key], layer_dir)
+        else:
+            fill(layer_dir, installed[spec.key])
+            names = [f"{n}-{v}" for n, (v, _) in sorted(distributions(installed[spec.key]).items())]
+        size, files = tree_size(layer_dir)
+        info = json.loads((installed[spec.key] / COMPLETE).read_text())
+        (out / LAYERS_DIR / f"{spec.name}{INFO_SUFFIX}").write_text(
+            json.dumps(
+                {
+                    "key": spec.key,
+                    "name": spec.name,
+                    "python": python_version,
+                    "runtimes": [f"python{python_version}"],
+                    "platforms": info["platforms"],
+                    "requirements": list(spec.requirements),
+                    "distributions": names,
+                    "bytecode": info["bytecode"],
+                },
+                indent=2,
             )
-        logger.info("layer %s published (%s)", name, getattr(response.body, "layer_version_arn", ""))
-        created.append(name)
-    return created
-
-
-def _description(info: Mapping[str, Any]) -> str:
-    """What the layer holds, in its description (FC keeps it with the version): the distributions."""
-    text = f"dwevents {info['key']}: " + " ".join(info["distributions"])
-    return text if len(text) <= 256 else text[:255] + "…"
-
-
-def _check_published(name: str, layer: Any, info: Mapping[str, Any]) -> None:
-    published = str(getattr(layer, "description", "") or "")
-    if published and published != _description(info):
-        logger.warning(
-            "layer %s version 1 was published with other resolved versions than this build (%s); the "
-            "functions keep the published ones until the requirements (and so the layer name) change",
-            name,
-            published,
+            + "\n"
         )
+        built[spec.key] = LayerBuild(spec.name, spec.key, layer_dir, python_version, size, files, names)
+    return built
+
+
+def check_layer_names(specs: Sequence[LayerSpec], declared: object, *, overridden: bool) -> None:
+    """s.yaml must deploy the layers this build makes (their names say their content)."""
+    if declared is None:
+        return
+    wanted = {spec.key: spec.name for spec in specs}
+    have = dict(declared) if isinstance(declared, dict) else {}
+    if have == wanted:
+        return
+    if overridden:
+        logger.warning("layers built for another Python than s.yaml's runtime: %s (not deployable)", wanted)
+        return
+    raise BuildError(
+        f"s.yaml vars.layers is {have}, but this project's requirements make {wanted}: write those names "
+        "in s.yaml (`python -m dwevents.deploy.layers names` prints them)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
+    """``python -m dwevents.deploy.layers publish|names`` (see dwevents/deploy/publish.py)."""
+    from dwevents.deploy.publish import main as run
 
-    from dwevents.deploy.syaml import load_syaml
-    from dwevents.errors import DwEventsError
-
-    parser = argparse.ArgumentParser(
-        prog="python -m dwevents.deploy.layers",
-        description="Publish the built dependency layers that FC does not have yet (pre-deploy).",
-    )
-    parser.add_argument(
-        "command", choices=["publish", "names"], help="publish the layers, or print their names"
-    )
-    parser.add_argument("--syaml", type=Path, default=Path("s.yaml"), help="project file (default s.yaml)")
-    parser.add_argument("--out", type=Path, help="build output (default .s/build beside s.yaml)")
-    parser.add_argument("--endpoint", help="FC API host[:port] (default fcv3.<region>.aliyuncs.com)")
-    parser.add_argument("--protocol", default="https", choices=["https", "http"], help="default https")
-    parser.add_argument("--python-version", help="for `names`: another runtime's version")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="layers: %(message)s")
-    try:
-        syaml = load_syaml(args.syaml)
-        if args.command == "names":
-            versions = sorted({d.python_version for d in syaml.functions if d.python_version})
-            version = args.python_version or (versions[0] if versions else "3.12")
-            print(json.dumps(expected_names(version, root=syaml.root), indent=2))
-            return 0
-        problems = check(syaml)
-        if problems:
-            print("\n".join(problems), file=sys.stderr)
-            return 1
-        region = str(syaml.vars.get("region") or "")
-        out = args.out or syaml.root / ".s" / "build"
-        created = publish(out, region=region, endpoint=args.endpoint, protocol=args.protocol)
-    except DwEventsError as exc:
-        print(f"layers: {exc}", file=sys.stderr)
-        return 1
-    print(f"layers published: {', '.join(created) or 'none (all exist)'}")
-    return 0
+    return run(argv)
 
 
 if __name__ == "__main__":

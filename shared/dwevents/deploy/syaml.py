@@ -361,7 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{decl.timeout} s {kind:9} {route}"
                 )
             return 0
-        problems = check(syaml)
+        from dwevents.deploy.layers import check as check_layers
+
+        problems = check(syaml) + check_layers(syaml)
     except (SYamlError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -159,7 +159,10 @@ class LocalBus:
             self.dataworks = self._stack.enter_context(DataWorksApiStandIn())
             shipped = self.root / "events" / FIXTURES_FILE
             if shipped.exists():
-                load_fixtures(self.dataworks, shipped)
+                samples = Fixtures.load(shipped)
+                if fixtures is not None and fixtures.code_source is not None:
+                    samples.event_details.clear()  # --code is what *every* event reads, the samples too
+                samples.apply_to(self.dataworks)
             if fixtures is not None:
                 fixtures.apply_to(self.dataworks)
         elif fixtures is not None and (fixtures.event_details or fixtures.default_detail is not None):
@@ -271,7 +274,7 @@ class LocalBus:
             context = local_context(fn.meta, account_id=account, runtime=fn.runtime)
             app = getattr(module, "app", None)
             if self.now is not None and isinstance(app, FunctionApp) and not app.started:
-                app._policy_clock = _fixed(self.now)  # the seam FunctionApp(policy_clock=...) sets
+                app.set_policy_clock(_fixed(self.now))
             if not fn.initialized and hasattr(module, "initialize"):
                 module.initialize(context)
                 fn.initialized = True

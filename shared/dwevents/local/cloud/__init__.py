@@ -4,7 +4,7 @@ trace), Function Compute 3.0 (invoke, GetFunction) and STS (GetCallerIdentity). 
 from dwevents.local.cloud.server import SEND_TO_FC_ROLE, CloudApiStandIn
 from dwevents.local.cloud.state import (
     ApiError,
-    Invocation,
+    FcInvocation,
     InvokeHandler,
     RecordedCall,
     StoredRule,
@@ -15,7 +15,7 @@ __all__ = [
     "SEND_TO_FC_ROLE",
     "ApiError",
     "CloudApiStandIn",
-    "Invocation",
+    "FcInvocation",
     "InvokeHandler",
     "RecordedCall",
     "StoredRule",

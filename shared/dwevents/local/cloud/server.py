@@ -7,7 +7,8 @@ what those SDKs put on the wire and answers as the API pages document (see the m
 * EventBridge 2020-04-01 (RPC: ``POST /``, action in ``x-acs-action``, parameters in the query string,
   lists as JSON strings): rules, targets, buses, the service-linked-role check (eventbridge.py) and the
   event trace (trace.py);
-* FC 3.0 (ROA: ``/2023-03-30/functions/...``): InvokeFunction and GetFunction (fc.py);
+* FC 3.0 (ROA: ``/2023-03-30/functions/...``, ``/2023-03-30/layers/...``): InvokeFunction, GetFunction,
+  CreateLayerVersion and GetLayerVersion (fc.py);
 * STS 2015-04-01 GetCallerIdentity (RPC), https://help.aliyun.com/zh/ram/developer-reference/
   api-sts-2015-04-01-getcalleridentity: ``AccountId``, ``Arn``, ``IdentityType``, ``UserId``,
   ``PrincipalId``.
@@ -30,6 +31,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from dwevents.errors import DwEventsError
 from dwevents.local import acs3
 from dwevents.local.cloud import eventbridge, fc, trace
 from dwevents.local.cloud.state import (
@@ -83,6 +85,9 @@ class CloudApiStandIn:
         self.buses: dict[str, dict[str, StoredRule]] = {name: {} for name in buses}
         self.bus_descriptions: dict[str, str] = {}
         self.functions: dict[str, StoredFunction] = {}
+        #: layer name → {"next": next version number, "versions": {number: Layer}}; and each zip received.
+        self.layers: dict[str, dict[str, Any]] = {}
+        self.layer_zips: dict[tuple[str, int], bytes] = {}
         self.service_linked_roles: set[str] = set(service_linked_roles)
         self.traced: list[TracedEvent] = []
         self.calls: list[RecordedCall] = []
@@ -199,12 +204,13 @@ class CloudApiStandIn:
         return trace.publish(self, bus, event, received_ms)
 
     def deliver(self, function: str, payload: bytes, invocation_type: str) -> None:
-        """An EventBridge push to ``function``: raises ApiError (no such function) or the function's error."""
+        """An EventBridge push to ``function``: raises ApiError (no such function) or, for the function's own
+        failure, a DwEventsError with its error body."""
         _, headers, body = fc.invoke(
             self, function, {}, {"x-fc-invocation-type": invocation_type}, payload, str(uuid.uuid4()).upper()
         )
         if headers.get("x-fc-error-type"):
-            raise RuntimeError(body.decode("utf-8", "replace")[:200])
+            raise DwEventsError(body.decode("utf-8", "replace")[:200])
 
     def mutating_calls(self) -> list[RecordedCall]:
         with self.lock:
@@ -268,7 +274,7 @@ def _make_handler(stand_in: CloudApiStandIn) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(split.query, keep_blank_values=True)
             headers = {k.lower(): v for k, v in self.headers.items()}
             request_id = str(uuid.uuid4()).upper()
-            if split.path.startswith(fc.API_PREFIX):
+            if split.path.startswith((fc.API_PREFIX, fc.LAYERS_PREFIX)):
                 self._fc(split.path, query, headers, body, request_id)
             else:
                 self._rpc(split.path, query, headers, body, request_id)
@@ -319,13 +325,17 @@ def _make_handler(stand_in: CloudApiStandIn) -> type[BaseHTTPRequestHandler]:
             request_id: str,
         ) -> None:
             status, action = 500, "InvokeFunction"
+            if path.startswith(fc.LAYERS_PREFIX):
+                action = fc.layer_action(self.command, path)
             try:
                 try:
                     self._verify(path, query, headers, body)
                 except acs3.SignatureError as exc:
                     raise ApiError(403, _FC_SIGNATURE_CODES.get(exc.code, exc.code), str(exc)) from None
                 name, _, tail = path[len(fc.API_PREFIX) :].partition("/")
-                if self.command == "GET" and not tail:
+                if path.startswith(fc.LAYERS_PREFIX):
+                    status, out_headers, out = fc.layers(stand_in, action, self.command, path, body)
+                elif self.command == "GET" and not tail:
                     action = "GetFunction"
                     status, out_headers, out = fc.get_function(stand_in, unquote(name))
                 elif self.command == "POST" and tail == "invocations":

@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dwevents.errors import DwEventsError
 
-class ApiError(Exception):
+
+class ApiError(DwEventsError):
     """An error answer: HTTP status, cloud error code, message."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -25,8 +27,9 @@ class ApiError(Exception):
 
 
 @dataclass(frozen=True)
-class Invocation:
-    """What the FC stand-in hands to a registered callable besides the payload."""
+class FcInvocation:
+    """What the FC stand-in hands to a registered callable besides the payload (named apart from
+    :class:`dwevents.context.Invocation`, the runtime's view of its own invocation)."""
 
     function_name: str
     qualifier: str
@@ -37,7 +40,7 @@ class Invocation:
 
 #: A registered function: ``(payload, invocation) -> result``. ``bytes``/``str`` results are sent as is,
 #: ``None`` as an empty body, anything else as JSON.
-InvokeHandler = Callable[[bytes, Invocation], Any]
+InvokeHandler = Callable[[bytes, FcInvocation], Any]
 
 
 @dataclass(frozen=True)
