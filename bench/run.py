@@ -381,6 +381,8 @@ def rows(r: dict[str, Any]) -> list[Row]:
 
 
 def _artifact_rows(a: dict[str, Any] | None) -> list[Row]:
+    """Upload per deploy, now (functions + each layer once) against the same files carried by every
+    function (no layers: the layout before goal 6), both from this run's build."""
     if a is None:
         return [
             Row("upload per deploy", "—", "—", "—", "—", "goal 6: shared deps uploaded once", "not measured")
@@ -390,42 +392,54 @@ def _artifact_rows(a: dict[str, Any] | None) -> list[Row]:
     def kind(category: str) -> str:
         return "extension" if any(s.is_extension for s in specs_for_category(category)) else "regular"
 
+    shared = a["shared"]
+
+    def carried(row: dict[str, Any], key: str) -> int:  # a function's own tree plus its layers
+        return int(row[key] or 0) + sum(
+            int(shared[n][key] or 0) for n in row.get("layers", []) if n in shared
+        )
+
     by_kind: dict[str, dict[str, Any]] = {}
     for name, row in a["functions"].items():
         by_kind.setdefault(kind(name), row)
     all_categories = _harness.categories()
     counts = {k: sum(1 for c in all_categories if kind(c) == k) for k in ("extension", "regular")}
     partial = len(a["functions"]) < len(all_categories)
-    shared_zip = sum(r["zip_bytes"] or 0 for r in a["shared"].values())
-    if partial:  # estimated from one function of each kind
-        total = shared_zip + sum(by_kind[k]["zip_bytes"] * n for k, n in counts.items() if k in by_kind)
-        files = sum(r["files"] for r in a["shared"].values()) + sum(
-            by_kind[k]["files"] * n for k, n in counts.items() if k in by_kind
-        )
-    else:
-        total, files = a["upload_zip_bytes"], a["upload_files"]
+    rows = (
+        [(by_kind[k], n) for k, n in counts.items() if k in by_kind]
+        if partial  # estimated from one function of each kind
+        else [(row, 1) for row in a["functions"].values()]
+    )
+    layer_zip = sum(int(r["zip_bytes"] or 0) for r in shared.values())
+    layer_files = sum(int(r["files"]) for r in shared.values())
+    after = layer_zip + sum(int(row["zip_bytes"] or 0) * n for row, n in rows)
+    files = layer_files + sum(int(row["files"]) * n for row, n in rows)
+    before = sum(carried(row, "zip_bytes") * n for row, n in rows)
+    before_files = sum(carried(row, "files") * n for row, n in rows)
     per_kind = "; ".join(
-        f"{counts[k]} {k}-capable: {row['zip_bytes'] / 1e6:.1f} MB zip / {row['files']:,} files each"
-        if k == "extension"
-        else f"{counts[k]} regular-only: {row['zip_bytes'] / 1e6:.1f} MB zip / {row['files']:,} files each"
+        f"{counts[k]} {'extension-capable' if k == 'extension' else 'regular-only'}: "
+        f"{row['zip_bytes'] / 1e6:.2f} MB zip / {row['files']:,} files each "
+        f"(with its layers {carried(row, 'zip_bytes') / 1e6:.1f} MB / {carried(row, 'files'):,})"
         for k, row in sorted(by_kind.items())
     )
-    shared = "; ".join(
-        f"{n}: {r['zip_bytes'] / 1e6:.1f} MB zip / {r['files']:,} files, once" for n, r in a["shared"].items()
+    layers = "; ".join(
+        f"layer {n}: {r['zip_bytes'] / 1e6:.1f} MB zip / {r['files']:,} files, once"
+        for n, r in shared.items()
     )
     deps_in_functions = any(
         any(Path(a["out"], name).glob("*.dist-info"))
         for name in a["functions"]
         if Path(a["out"], name).is_dir()
     )
-    once = bool(a["shared"]) and not deps_in_functions
+    once = bool(shared) and not deps_in_functions
+    note = " (estimated from one function of each kind)" if partial else ""
     return [
         Row(
-            "upload per deploy" + (" (estimated from one function of each kind)" if partial else ""),
-            "—",
-            "—",
-            f"{total / 1e6:.0f} MB zipped, {files:,} files — {per_kind}" + (f"; {shared}" if shared else ""),
-            "—",
+            f"upload per deploy{note}, built for Python {a.get('python', '?')}",
+            "the same files with every function carrying its dependencies (no layers)",
+            f"{before / 1e6:.0f} MB zipped, {before_files:,} files",
+            f"{after / 1e6:.0f} MB zipped, {files:,} files — {per_kind}" + (f"; {layers}" if layers else ""),
+            _x(after / before if before else None),
             "goal 6: shared dependencies uploaded once",
             "met" if once else "missed",
         )

@@ -34,6 +34,23 @@ def invocation(*, timeout_s: float = 30.0, started: float | None = None) -> Invo
     )  # fmt: skip
 
 
+@pytest.fixture()
+def logged(caplog: pytest.LogCaptureFixture) -> Any:
+    """Records of the ``dwevents`` logger (which stops propagating once a runtime configured it)."""
+    logger = logging.getLogger("dwevents")
+    old = logger.level
+    logger.addHandler(caplog.handler)
+    logger.setLevel(logging.INFO)
+    caplog.handler.setLevel(logging.INFO)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+    logger.setLevel(old)
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return list({id(r): r for r in caplog.records if r.levelno == logging.ERROR}.values())
+
+
 def service(environ: dict[str, str] | None = None, **config: Any) -> ExtensionService:
     return ExtensionService(ExtensionConfig(**config), policy=None, environ=environ or {})
 
@@ -147,9 +164,8 @@ def test_given_a_decider_saying_ok_without_rules_then_ok_is_sent_not_the_fail_mo
 
 
 def test_given_rules_are_wanted_but_none_loaded_then_the_fail_mode_says_so(
-    caplog: pytest.LogCaptureFixture,
+    logged: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="dwevents.extension")
     ext = service(code="ext", fail_mode="FAIL")
     inv = invocation()
     verdict = ext.decide(decode_sample("FileChange/deploy-file"), inv, ext.deadline(inv))
@@ -157,14 +173,13 @@ def test_given_rules_are_wanted_but_none_loaded_then_the_fail_mode_says_so(
     assert verdict.tip == (
         "dwevents: the check failed (RuntimeError: no rules loaded); fail-closed (FAIL) by configuration"
     )
-    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    [error] = errors(logged)
     assert error.getMessage().startswith("deciding failed: RuntimeError") and error.exc_info is not None
 
 
 def test_deciding_may_use_only_its_share_of_the_time_so_the_reply_keeps_the_rest(
-    caplog: pytest.LogCaptureFixture,
+    logged: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="dwevents.extension")
     # GIVEN a decider that never returns, and 3 s until the verdict must be out
     release = threading.Event()
     ext = service(code="ext", fail_mode="WARN")
@@ -180,7 +195,7 @@ def test_deciding_may_use_only_its_share_of_the_time_so_the_reply_keeps_the_rest
     assert verdict.origin == "fail-open" and verdict.result is CheckResult.WARN
     waited_ms = int(verdict.tip.split("within ")[1].split(" ms")[0])
     assert waited_ms >= 1800
-    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    [error] = errors(logged)
     assert error.getMessage() == f"no verdict within {waited_ms} ms; sending the WARN verdict"
 
 

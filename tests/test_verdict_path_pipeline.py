@@ -275,3 +275,67 @@ def test_dwevents_errors_are_the_ones_with_a_transient_flag() -> None:
     # the pipeline branches on this flag: pin the two kinds the tests above rely on
     assert TransientError("x").transient is True and ConfigError("x").transient is False
     assert issubclass(ConfigError, DwEventsError)
+
+
+# -- salvage: the envelope of an element that did not decode ---------------------------------------------
+
+
+def test_salvage_reads_an_fc_direct_messages_id_and_type_and_nothing_else() -> None:
+    from dwevents.pipeline import salvage
+
+    event = salvage({"messageId": "m-1", "eventType": "download-resources", "blockBusiness": True, "x": 1})
+    assert event is not None
+    assert (event.message_id, event.type, event.event_code, event.source, event.delivery) == (
+        "m-1", "dataworks:ResourcesDownload:DownloadResources", "download-resources",
+        "acs.dataworks", "fc-direct",
+    )  # fmt: skip
+    assert (event.time, event.account, event.region, event.bus, event.block_business) == (
+        None,
+        None,
+        None,
+        None,
+        True,
+    )
+    assert dict(event.attributes) == {"messageId": "m-1", "eventType": "download-resources"}
+    unknown = salvage({"messageBody": {}, "messageId": "m-2", "eventType": "nope", "blockBusiness": "yes"})
+    assert unknown is not None and (unknown.type, unknown.event_code, unknown.spec) == (None, None, None)
+    assert unknown.block_business is None  # only a real Boolean counts
+    for broken in (
+        {"messageId": "", "eventType": "x"},
+        {"messageId": 5, "eventType": "x"},
+        {"messageBody": {}, "eventType": "x"},
+        {"messageId": "m", "eventType": 3},
+        ["m"],
+        "m",
+    ):
+        assert salvage(broken) is None
+
+
+def test_salvage_reads_a_cloudevents_id_type_source_and_account() -> None:
+    from dwevents.pipeline import salvage
+
+    event = salvage(
+        {
+            "id": "e-1",
+            "type": "dataworks:FileChange:CommitFile",
+            "source": "acs.dataworks",
+            "aliyunaccountid": "123",
+            "data": "not an object",
+        }
+    )
+    assert event is not None
+    assert (event.message_id, event.type, event.event_code, event.source, event.account, event.delivery) == (
+        "e-1", "dataworks:FileChange:CommitFile", "commit-file", "acs.dataworks", "123", "cloudevent",
+    )  # fmt: skip
+    assert (event.time, event.region, event.bus) == (None, None, None)
+    assert event.spec is not None and event.spec.event_code == "commit-file"
+    assert dict(event.attributes) == {
+        "id": "e-1",
+        "type": "dataworks:FileChange:CommitFile",
+        "source": "acs.dataworks",
+        "aliyunaccountid": "123",
+    }
+    odd = salvage({"id": "e-2", "type": "dataworks:FileChange:Nope", "source": 7, "aliyunaccountid": None})
+    assert odd is not None and (odd.event_code, odd.spec, odd.source, odd.account) == (None, None, None, None)
+    for broken in ({"id": "", "type": "t"}, {"id": "e", "type": None}, {"type": "t"}):
+        assert salvage(broken) is None

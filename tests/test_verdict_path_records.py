@@ -9,6 +9,7 @@ the retry error's text. Time is a fake clock; nothing sleeps.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -54,6 +55,67 @@ def test_a_claim_is_live_until_its_holders_deadline_and_forever_without_one() ->
     assert open_ended.is_live_claim(T0 + 99) and not open_ended.is_live_claim(T0 + 100)
     done = Record("k", RecordStatus.COMPLETED, {}, None, expiry=T0 + 100)
     assert not done.is_live_claim(T0)
+
+
+def test_records_and_claims_are_immutable_and_a_refused_claim_has_no_token() -> None:
+    import dataclasses
+
+    from dwevents.idempotency import Claim
+
+    record = Record("k", RecordStatus.COMPLETED, {}, None, expiry=T0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.expiry = T0 + 1  # type: ignore[misc]
+    claim = Claim(acquired=False, record=record)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        claim.acquired = True  # type: ignore[misc]
+    assert claim.token == "" and Claim(acquired=True).record is None
+
+
+def test_results_are_kept_as_redis_would_give_them_back() -> None:
+    store = MemoryStore(clock=Clock())
+    cases = [
+        ({1: "int key", "t": (1, 2)}, {"1": "int key", "t": [1, 2]}),
+        (
+            {"none": None, "f": 1.5, "b": True, "n": [None, {"x": "y"}]},
+            {"none": None, "f": 1.5, "b": True, "n": [None, {"x": "y"}]},
+        ),
+    ]
+    for i, (given, kept) in enumerate(cases):
+        store.claim(f"k{i}", in_progress_until=T0 + 10, ttl_s=60)
+        store.complete(f"k{i}", given, ttl_s=60)
+        record = store.get(f"k{i}")
+        assert record is not None and record.result == kept
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(40):
+        node["d"] = {}
+        node = node["d"]
+    store.complete("deep", deep, ttl_s=60)
+    record = store.get("deep")
+    assert record is not None and record.result == deep and record.result is not deep
+
+
+@pytest.fixture()
+def logged(caplog: pytest.LogCaptureFixture) -> Any:
+    """Records of the ``dwevents`` logger (which stops propagating once a runtime configured it)."""
+    logger = logging.getLogger("dwevents")
+    logger.addHandler(caplog.handler)
+    caplog.handler.setLevel(logging.DEBUG)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+
+
+def test_the_memory_store_logs_a_takeover_under_the_idempotency_logger(
+    logged: pytest.LogCaptureFixture,
+) -> None:
+    caplog = logged
+    clock = Clock()
+    store = MemoryStore(clock=clock)
+    store.claim("k", in_progress_until=T0 + 1, ttl_s=60)
+    clock.now = T0 + 2
+    store.claim("k", in_progress_until=T0 + 20, ttl_s=60)
+    [warning] = {id(r): r for r in caplog.records if "lapsed" in r.getMessage()}.values()
+    assert warning.name == "dwevents.idempotency" and warning.levelno == logging.WARNING
 
 
 def test_the_key_is_the_namespace_and_40_hex_digits_of_source_and_id() -> None:
@@ -119,10 +181,11 @@ def test_the_item_budget_keeps_the_most_recently_used() -> None:
     for key in ("a", "b"):
         store.claim(key, in_progress_until=T0 + 10, ttl_s=60)
         store.complete(key, {}, ttl_s=60)
-    with pytest.raises(Exception):  # noqa: B017 - a duplicate claim refreshes "a" and is not acquired
-        raise AssertionError if store.claim("a", in_progress_until=T0 + 10, ttl_s=60).acquired else ValueError
+    assert len(store) == 2  # exactly at the budget: nothing evicted
+    assert not store.claim("a", in_progress_until=T0 + 10, ttl_s=60).acquired  # a duplicate; "a" is now fresh
     store.claim("c", in_progress_until=T0 + 10, ttl_s=60)
     assert [k for k in ("a", "b", "c") if store.get(k) is not None] == ["a", "c"]
+    MemoryStore(max_items=1, max_bytes=1)  # one record is enough
 
 
 @pytest.mark.parametrize(("items", "size"), [(0, 1), (1, 0)])
@@ -153,6 +216,7 @@ def test_a_lapsed_claim_is_taken_over_and_the_late_holder_is_fenced_out() -> Non
     assert done is not None and (done.status, done.result, done.expiry) == (
         RecordStatus.COMPLETED, {"ok": True}, T0 + 70,
     )  # fmt: skip
+    assert done.in_progress_expiry is None and done.owner == second.token
     store.release("k", token=second.token)
     assert store.get("k") is not None  # completed records stay
 

@@ -68,6 +68,7 @@ def test_taking_over_a_lapsed_claim_is_logged_and_a_fresh_claim_is_not(
     assert later.claim(key, in_progress_until=now + 40, ttl_s=3600).acquired
     [warning] = records(logged, "taken over")
     assert warning.levelno == logging.WARNING and key in warning.getMessage()
+    assert warning.name == "dwevents.idempotency"
 
 
 def test_a_late_holders_result_is_refused_with_a_warning_through_the_gate(
@@ -106,6 +107,18 @@ def test_a_record_reads_back_with_its_expiry_and_not_after_it(redis_url: str) ->
     assert record.in_progress_expiry is None
     assert RedisStore(redis_url, clock=lambda: now + 60).get(key) is None
     assert store.get(_key()) is None
+
+
+def test_a_record_written_without_optional_fields_reads_back_open_ended(redis_url: str) -> None:
+    import redis
+
+    key = _key()
+    redis.Redis.from_url(redis_url).hset(key, mapping={"status": "COMPLETED"})
+    record = RedisStore(redis_url).get(key)
+    assert record is not None and record.status is RecordStatus.COMPLETED
+    assert (record.result, record.in_progress_expiry, record.expiry, record.owner) == (
+        None, None, float("inf"), None,
+    )  # fmt: skip
 
 
 def test_an_unreachable_store_names_the_operation_that_failed() -> None:

@@ -183,7 +183,9 @@ def test_given_an_answer_without_a_request_id_then_acknowledged_with_none(api: D
     assert blank.acknowledged and blank.request_id is None
 
 
-def test_given_a_refusal_without_an_error_code_then_the_receipt_code_is_none(api: DataWorksApiStandIn) -> None:
+def test_given_a_refusal_without_an_error_code_then_the_receipt_code_is_none(
+    api: DataWorksApiStandIn,
+) -> None:
     settings = DataWorksSettings.from_env(environ=api.client_env())
     refusal = CloudApiError("refused", action="UpdateIDEEventResult", code="", status=400, request_id="r-7")
     receipt = _send(DataWorksClient(settings, transport=Scripted(refusal)), FakeTime(), 5.0)

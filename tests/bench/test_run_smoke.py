@@ -19,6 +19,7 @@ ROWS = (
     "`dwevents.decode` per event, all samples",
     "same, InstanceStatusChanges",
     "`FunctionApp.handler` per regular event",
+    "log lines per regular event at INFO",
     "regular cold start, source checkout",
     "regular cold start, built artifact",
     "a regular event into a function that also has extension points",

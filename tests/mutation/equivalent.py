@@ -13,7 +13,11 @@ from tests.mutation.mutants import SOURCES, Mutant
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: (file, fragment of the source line, fragment of the description, why it is equivalent)
+STORE = "shared/dwevents/idempotency/store.py"
+ESTIMATE = "the memory store's byte count is an estimate: it changes no stored or returned value"
+FALLBACK = "plain_copy declines more values; the JSON round trip then gives the identical copy"
+
+#: (file, fragment of the source line, fragment of the description ("" = every mutant of the line), why)
 EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     (
         "shared/dwevents/dataworks/reply.py",
@@ -21,6 +25,23 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
         "'full'",
         "dwevents.retry.Backoff treats every jitter other than 'equal' as full jitter",
     ),
+    # The memory store's byte count is an estimate (its docstring says so): these numbers change how
+    # many bytes a record is said to take, never what is stored or returned.
+    (STORE, "_RECORD_OVERHEAD = 200", "`200`", ESTIMATE),
+    (STORE, "len(value) + 2 if kind is str else 8", "`+` → `-`", ESTIMATE),
+    (STORE, "len(value) + 2 if kind is str else 8", "`2` → `3`", ESTIMATE),
+    (STORE, "len(value) + 2 if kind is str else 8", "`8` → `9`", ESTIMATE),
+    (STORE, "size = 2", "", ESTIMATE),
+    (STORE, "def _put(self, record: Record, result_bytes: int = 0)", "`0` → `1`", ESTIMATE),
+    (STORE, "size += len(key) + 4 + item_size", "", ESTIMATE),
+    (STORE, "2 + sum(n + 1 for _, n in items)", "`2` → `3`", ESTIMATE),
+    (STORE, "2 + sum(n + 1 for _, n in items)", "`1` → `2`", ESTIMATE),
+    (STORE, "2 + sum(n + 1 for _, n in items)", "`+` → `-`", ESTIMATE),
+    # plain_copy is a fast path: whatever it declines (_NotPlain) is copied by the JSON round trip, which
+    # gives the identical result. Declining more values is slower, not different.
+    (STORE, "if depth > 32:", "", FALLBACK),
+    (STORE, "if value is None or kind in _SCALARS:", "`or` → `and`", FALLBACK),
+    (STORE, "if kind is list or kind is tuple:", "`or` → `and`", FALLBACK),
 )
 
 
