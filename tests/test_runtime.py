@@ -173,6 +173,10 @@ def test_given_garbage_when_handled_then_failed_and_dead_lettered_not_raised(
     out = json.loads(app.handler(b"{not json", fc_context()))
     assert out["events"][0]["outcome"] == "failed"
     assert "input is not JSON" in out["events"][0]["error"]
+    # AND the dead letter the name promises is there, holding the input
+    [letter] = [json.loads(line) for line in (tmp_path / "dlq.jsonl").read_text().splitlines()]
+    assert letter["reason"].startswith("undecodable: ") and "input is not JSON" in letter["reason"]
+    assert letter["event"] == "{not json"
 
 
 def test_given_logs_during_an_invocation_then_every_line_carries_message_id_type_and_request_id(

@@ -122,6 +122,11 @@ class FunctionApp:
             self._recorder.record(raw, function=invocation.function_name, request_id=invocation.request_id)
         result = InvocationResult(invocation.request_id, invocation.function_name, [])
         with logs.log_context(request_id=invocation.request_id, function=invocation.function_name):
+            straight = _decode_bytes(raw)
+            if straight is not None:  # the common case: every event decoded in one pass from the bytes
+                for item in straight:
+                    self._one(pipeline, item, None, invocation, result)
+                return result
             try:
                 document = parse_json(raw)
                 items = _decode(document)
@@ -326,6 +331,19 @@ class FunctionApp:
                 self.category,
                 direct,
             )
+
+
+def _decode_bytes(raw: Any) -> list[DataWorksEvent | DecodeError] | None:
+    """The events of ``raw`` bytes decoded straight from the bytes (one pydantic-core pass for a single
+    event), or None when anything did not decode: the general path then parses once more and keeps the
+    parsed elements, so an unreadable event can still be answered (see :func:`salvage`)."""
+    if type(raw) is not bytes:
+        return None
+    try:
+        items = decode_batch(raw)
+    except DecodeError:
+        return None
+    return None if any(isinstance(item, DecodeError) for item in items) else items
 
 
 def _decode(document: Any) -> list[DataWorksEvent | DecodeError]:

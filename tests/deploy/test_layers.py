@@ -28,7 +28,7 @@ from dwevents.deploy.layers import (
     plan,
     split_layer,
 )
-from dwevents.deploy.publish import publish
+from dwevents.deploy.publish_layers import publish
 from dwevents.deploy.syaml import load_syaml
 from dwevents.local.cloud import CloudApiStandIn
 

@@ -127,5 +127,5 @@ def test_s_remove_undoes_the_managed_rules_first() -> None:
     assert [a["run"].split()[2] for a in declared.actions["pre-deploy"]] == [
         "dwevents.deploy.preflight",
         "dwevents.deploy.build",
-        "dwevents.deploy.layers",  # publishes the dependency layers the build wrote
+        "dwevents.deploy.publish_layers",  # publishes the dependency layers the build wrote
     ]

@@ -37,6 +37,37 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     (STORE, "2 + sum(n + 1 for _, n in items)", "`2` → `3`", ESTIMATE),
     (STORE, "2 + sum(n + 1 for _, n in items)", "`1` → `2`", ESTIMATE),
     (STORE, "2 + sum(n + 1 for _, n in items)", "`+` → `-`", ESTIMATE),
+    # runtime.py: names and defaults that no path can observe.
+    (
+        RUNTIME := "shared/dwevents/runtime.py",
+        'F = TypeVar("F", bound=Action)',
+        "'F'",
+        "a TypeVar's name is for type checkers only",
+    ),
+    (
+        RUNTIME,
+        "router: Router | None = None,",
+        "`None`",
+        "read only as `router or Router(category)`: an empty string is as falsy as None",
+    ),
+    (
+        RUNTIME,
+        "self._recorder: Recorder | None = None",
+        "`None`",
+        "_build() assigns the recorder before process() first reads it",
+    ),
+    (
+        RUNTIME,
+        "error: str | None = None",
+        "`None`",
+        "every later assignment is `error = error or ...`: an empty string and None lead to the same value",
+    ),
+    (
+        "shared/dwevents/pipeline.py",
+        "setup_error: str | None = None",
+        "`None`",
+        "the only constructor (FunctionApp._build) always passes setup_error",
+    ),
     # plain_copy is a fast path: whatever it declines (_NotPlain) is copied by the JSON round trip, which
     # gives the identical result. Declining more values is slower, not different.
     (STORE, "if depth > 32:", "", FALLBACK),

@@ -16,8 +16,8 @@ A layer's **name says what it holds**: ``dwevents-<key>-py<XY>-<hash>``, the has
 requirement specifiers, the runtime's Python version and the platform tags pip installs for. s.yaml names
 the layers once (``vars.layers``) and every function refers to version 1 of them; ``python -m
 dwevents.deploy.syaml check`` (and the build) fail when the names are not the ones the project's
-requirements give, with the names to write. ``python -m dwevents.deploy.layers publish``
-(dwevents/deploy/publish.py; the deploy's pre-deploy step, after the build) creates a layer only when
+requirements give, with the names to write. ``python -m dwevents.deploy.publish_layers``
+(the deploy's pre-deploy step, after the build) creates a layer only when
 its version 1 does not exist yet, so an unchanged dependency set is never uploaded again. A layer whose
 name exists at another version than 1 (deleted and published again by hand) is an error naming it: the
 ARN in s.yaml would not be the content built here. Within the specifiers, the versions pip resolves on
@@ -32,7 +32,6 @@ import json
 import logging
 import re
 import shutil
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -312,16 +311,5 @@ def check_layer_names(specs: Sequence[LayerSpec], declared: object, *, overridde
         return
     raise BuildError(
         f"s.yaml vars.layers is {have}, but this project's requirements make {wanted}: write those names "
-        "in s.yaml (`python -m dwevents.deploy.layers names` prints them)"
+        "in s.yaml (`python -m dwevents.deploy.publish_layers --names` prints them)"
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m dwevents.deploy.layers publish|names`` (see dwevents/deploy/publish.py)."""
-    from dwevents.deploy.publish import main as run
-
-    return run(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

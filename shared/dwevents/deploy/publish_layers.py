@@ -1,4 +1,4 @@
-"""Publishing the dependency layers (dwevents/deploy/layers.py): ``python -m dwevents.deploy.layers publish``.
+"""Publishing the dependency layers (dwevents/deploy/layers.py): ``python -m dwevents.deploy.publish_layers``.
 
 Runs in s.yaml's pre-deploy, after the build: for every layer the build wrote, GetLayerVersion (version 1),
 and CreateLayerVersion only when it does not exist
@@ -142,22 +142,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dwevents.errors import DwEventsError
 
     parser = argparse.ArgumentParser(
-        prog="python -m dwevents.deploy.layers",
+        prog="python -m dwevents.deploy.publish_layers",
         description="Publish the built dependency layers that FC does not have yet (pre-deploy).",
     )
     parser.add_argument(
-        "command", choices=["publish", "names"], help="publish the layers, or print their names"
+        "--names", action="store_true", help="only print the layer names s.yaml must deploy, then exit"
     )
     parser.add_argument("--syaml", type=Path, default=Path("s.yaml"), help="project file (default s.yaml)")
     parser.add_argument("--out", type=Path, help="build output (default .s/build beside s.yaml)")
     parser.add_argument("--endpoint", help="FC API host[:port] (default fcv3.<region>.aliyuncs.com)")
     parser.add_argument("--protocol", default="https", choices=["https", "http"], help="default https")
-    parser.add_argument("--python-version", help="for `names`: another runtime's version")
+    parser.add_argument("--python-version", help="with --names: another runtime's version")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="layers: %(message)s")
     try:
         syaml = load_syaml(args.syaml)
-        if args.command == "names":
+        if args.names:
             versions = sorted({d.python_version for d in syaml.functions if d.python_version})
             version = args.python_version or (versions[0] if versions else "3.12")
             print(json.dumps(expected_names(version, root=syaml.root), indent=2))
@@ -174,3 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"layers published: {', '.join(created) or 'none (all exist)'}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
