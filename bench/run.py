@@ -4,6 +4,7 @@ goal beside it: one command.
     python bench/run.py            # the full run (~15–25 min on 2 cores; builds every function)
     python bench/run.py --quick    # fewer iterations, 2 of 13 functions built (~4–6 min)
     python bench/run.py --smoke    # one iteration of everything, no build: checks the harness works
+    python bench/run.py --docs     # the full run, its table also written into docs/performance.md
 
 Prints the table and writes ``bench/results/latest.md`` (the table, the machine, the mode) and
 ``bench/results/latest.json`` (every figure). The parts are plain scripts that also run alone:
@@ -470,6 +471,18 @@ def markdown(r: dict[str, Any], table: list[Row]) -> str:
     return "\n".join(lines)
 
 
+DOCS = _harness.ROOT / "docs" / "performance.md"
+DOCS_START, DOCS_END = "<!-- latest-figures:start -->", "<!-- latest-figures:end -->"
+
+
+def write_docs(text: str, path: Path = DOCS) -> None:
+    """Put the run's table (latest.md without its title) between the figures markers of the docs page."""
+    page = path.read_text(encoding="utf-8")
+    start, end = page.index(DOCS_START) + len(DOCS_START), page.index(DOCS_END)
+    body = text.split("\n", 2)[2].strip()  # drop "# dwevents bench: latest figures" and its blank line
+    path.write_text(page[:start] + "\n" + body + "\n" + page[end:], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     group = parser.add_mutually_exclusive_group()
@@ -477,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--smoke", action="store_true", help="one iteration of everything, no build")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where latest.md/.json go")
     parser.add_argument("--artifact", type=Path, help="size and cold-start this build output (no build)")
+    parser.add_argument(
+        "--docs", action="store_true", help="also write the table into docs/performance.md (Latest figures)"
+    )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "smoke" if args.smoke else "full"
     result = collect(mode, artifact_dir=args.artifact)
@@ -491,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.results / "latest.json").write_text(
         json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8"
     )
+    if args.docs:
+        write_docs(text)
     print()
     print(text)
     print(f"wrote {args.results / 'latest.md'} and latest.json")
