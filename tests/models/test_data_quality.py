@@ -24,6 +24,7 @@ from dwevents.models.data_quality import (
     DqcCheckFeedbackPayload,
     DqcCheckFinishedPayload,
     DqCheckStatus,
+    DqSeverity,
     EnvType,
     EvaluationTaskClonePayload,
     EvaluationTaskNotificationPayload,
@@ -31,7 +32,6 @@ from dwevents.models.data_quality import (
     EvaluationTaskPayload,
     HookType,
     Metric,
-    Severity,
     TriggerType,
 )
 
@@ -175,7 +175,7 @@ def test_given_batch_create_rules_when_decoded_then_target_and_rules_are_typed()
     assert payload.target.table_guid == "odps.sales_prod.dw_sales_daily"
     assert payload.rules is not None and len(payload.rules) == 2
     first = payload.rules[0]
-    assert first.severity is Severity.HIGH and first.enabled is True
+    assert first.severity is DqSeverity.HIGH and first.enabled is True
     assert first.sampling_config is not None and first.sampling_config.metric is Metric.COUNT
     assert first.checking_config is not None and first.checking_config.type is CheckingType.FIXED
     assert first.checking_config.thresholds is not None
@@ -196,7 +196,7 @@ def test_given_batch_update_with_the_documented_single_rule_shape_then_all_rules
     assert payload.event_code == "update-data-quality-rule"
     assert payload.rules is None
     rules = payload.all_rules
-    assert [(r.id, r.severity) for r in rules] == [(40001, Severity.NORMAL)]
+    assert [(r.id, r.severity) for r in rules] == [(40001, DqSeverity.NORMAL)]
 
 
 def test_given_batch_update_with_a_rules_array_then_all_rules_returns_the_array() -> None:
@@ -229,7 +229,7 @@ def test_given_update_single_rule_when_decoded_then_rule_fields_are_top_level() 
     payload = decode("DqcCheck/update-data-quality-rule.json").payload
     assert isinstance(payload, DataQualityRulePayload)
     assert payload.id == 40002 and payload.enabled is False
-    assert payload.severity is Severity.NORMAL
+    assert payload.severity is DqSeverity.NORMAL
     assert payload.sampling_config is not None and payload.sampling_config.metric is Metric.NULL_VALUE_COUNT
 
 
@@ -237,7 +237,7 @@ def test_given_severity_in_other_case_or_unknown_then_mapped_or_kept() -> None:
     lower = decode_changed("DqcCheck/update-data-quality-rule.json", severity="high").payload
     other = decode_changed("DqcCheck/update-data-quality-rule.json", severity="Blocker").payload
     assert isinstance(lower, DataQualityRulePayload) and isinstance(other, DataQualityRulePayload)
-    assert lower.severity is Severity.HIGH
+    assert lower.severity is DqSeverity.HIGH
     assert other.severity == "Blocker"
 
 

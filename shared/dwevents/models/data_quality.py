@@ -8,7 +8,6 @@ notification receivers key is misspelt ``notificaionReceivers`` on the wire.
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, BeforeValidator, Field
@@ -21,8 +20,26 @@ from dwevents.models.base import (
     Timestamp,
     WireModel,
 )
-from dwevents.models.base import int_code as _int_code
-from dwevents.models.base import str_code as _str_code
+from dwevents.models.data_quality_codes import (  # the value sets, re-exported: importers keep one path
+    BlockType,
+    BlockTypeCode,
+    CheckingType,
+    CheckingTypeCode,
+    DatabaseType,
+    DatabaseTypeCode,
+    DqCheckStatus,
+    DqCheckStatusCode,
+    DqSeverity,
+    DqSeverityCode,
+    EnvType,
+    EnvTypeCode,
+    HookType,
+    HookTypeCode,
+    Metric,
+    MetricCode,
+    TriggerType,
+    TriggerTypeCode,
+)
 
 
 def _number_or_text(value: Any) -> Any:
@@ -44,100 +61,6 @@ Measured = Annotated[float | str, BeforeValidator(_number_or_text)]
 #: A business date from epoch ms or a date(-time) string (the docs do not say which DQ sends).
 DqBizDate = EpochBizDate
 
-
-# --------------------------------------------------------------------------------------------
-# Enums
-# --------------------------------------------------------------------------------------------
-
-
-class DqCheckStatus(IntEnum):
-    """Outcome of one rule check (``checkResult`` / ``singleCheckResult``); not the verdict enum
-    :class:`dwevents.verdict.CheckResult`, hence the distinct name."""
-
-    SKIPPED = -2
-    EXCEPTION = -1
-    PASSED = 0
-    WARNING = 1  #: warning threshold reached
-    CRITICAL = 2  #: critical threshold reached
-
-
-class BlockType(IntEnum):
-    """Rule strength: a strong rule at critical blocks the node's descendants."""
-
-    WEAK = 0
-    STRONG = 1
-
-
-class Severity(str, Enum):
-    HIGH = "High"
-    NORMAL = "Normal"
-
-
-class EnvType(str, Enum):
-    """Compute engine of a feedback event."""
-
-    ODPS = "ODPS"
-    EMR = "EMR"
-    HOLO = "HOLO"
-
-
-class DatabaseType(str, Enum):
-    """Target table engine (values as the DataQuality APIs spell them; samples use lower case)."""
-
-    MAXCOMPUTE = "maxcompute"
-    HOLOGRES = "hologres"
-    CDH = "cdh"
-    EMR = "emr"
-    ANALYTICDB_FOR_POSTGRESQL = "analyticdb_for_postgresql"
-    ANALYTICDB_FOR_MYSQL = "analyticdb_for_mysql"
-    STARROCKS = "starrocks"
-
-
-class Metric(str, Enum):
-    COUNT = "Count"
-    MIN = "Min"
-    MAX = "Max"
-    AVG = "Avg"
-    DISTINCT_COUNT = "DistinctCount"
-    DISTINCT_PERCENT = "DistinctPercent"
-    DUPLICATED_COUNT = "DuplicatedCount"
-    DUPLICATED_PERCENT = "DuplicatedPercent"
-    TABLE_SIZE = "TableSize"
-    NULL_VALUE_COUNT = "NullValueCount"
-    NULL_VALUE_PERCENT = "NullValuePercent"
-    GROUP_COUNT = "GroupCount"
-    COUNT_NOT_IN = "CountNotIn"
-    COUNT_DISTINCT_NOT_IN = "CountDistinctNotIn"
-    USER_DEFINED_SQL = "UserDefinedSql"
-
-
-class CheckingType(str, Enum):
-    FIXED = "Fixed"
-    FLUCTUATION = "Fluctuation"
-    FLUCTUATION_DISCRETE = "FluctuationDiscrete"
-    AUTO = "Auto"
-    AVERAGE = "Average"
-    VARIANCE = "Variance"
-
-
-class TriggerType(str, Enum):
-    BY_SCHEDULED_TASK_INSTANCE = "ByScheduledTaskInstance"
-    BY_MANUAL = "ByManual"
-
-
-class HookType(str, Enum):
-    BLOCK_TASK_INSTANCE = "BlockTaskInstance"
-
-
-DqCheckStatusCode = Annotated[DqCheckStatus | int, _int_code(DqCheckStatus)]
-BlockTypeCode = Annotated[BlockType | int, _int_code(BlockType)]
-SeverityCode = Annotated[Severity | str, _str_code(Severity)]
-EnvTypeCode = Annotated[EnvType | str, _str_code(EnvType)]
-DatabaseTypeCode = Annotated[DatabaseType | str, _str_code(DatabaseType)]
-MetricCode = Annotated[Metric | str, _str_code(Metric)]
-CheckingTypeCode = Annotated[CheckingType | str, _str_code(CheckingType)]
-TriggerTypeCode = Annotated[TriggerType | str, _str_code(TriggerType)]
-HookTypeCode = Annotated[HookType | str, _str_code(HookType)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,7 +193,7 @@ class DataQualityRule(WireModel):
     id: int | None = None
     name: str | None = None
     enabled: bool | None = None
-    severity: SeverityCode | None = None
+    severity: DqSeverityCode | None = None
     description: str | None = None
     template_code: str | None = None
     sampling_config: SamplingConfig | None = None
@@ -418,6 +341,7 @@ __all__ = [
     "DataQualityRulesUpdatePayload",
     "DatabaseType",
     "DqCheckStatus",
+    "DqSeverity",
     "DqcCheckFeedbackPayload",
     "DqcCheckFinishedPayload",
     "EnvType",
@@ -436,7 +360,6 @@ __all__ = [
     "RuleTarget",
     "SampleValue",
     "SamplingConfig",
-    "Severity",
     "Threshold",
     "Thresholds",
     "TriggerType",
