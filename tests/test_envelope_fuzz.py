@@ -41,6 +41,12 @@ _SENTINEL = "\u0000raw:"
 RAW_TOKENS = [
     "1" * 5000,  # more digits than int() converts by default
     "-" + "9" * 4400,
+    "9" * 309,  # float() of it overflows (issue 10: OverflowError in limit rules)
+    "1" * 101,  # one digit over MAX_NUMBER_DIGITS
+    "1" * 400 + ".5",
+    '"' + "7" * 400 + '"',  # a number as text, that long
+    '"\\ud800"',  # a lone surrogate, escaped as JSON writes it
+    '"' + ",".join(["7"] * 20000) + '"',  # a comma list longer than MAX_LIST_ITEMS
     "1e400",  # float overflow → inf
     "-1e400",
     "NaN",
@@ -63,6 +69,12 @@ def _nested_list(depth: int) -> list[Any]:
 PARSED_TOKENS: list[Any] = [
     10**5000 // 9,  # 5000 ones: str() of it raises ValueError (int_max_str_digits)
     -(10**4400) + 1,
+    10**308 * 9,
+    10**100,
+    float("1" * 400 + ".5"),
+    "7" * 400,
+    "\ud800",
+    ",".join(["7"] * 20000),
     float("inf"),
     float("-inf"),
     float("nan"),
@@ -326,8 +338,12 @@ def assert_events_or_decode_error(raw: Any) -> list[DataWorksEvent] | None:
     for event in events:
         assert isinstance(event, DataWorksEvent)
         assert isinstance(event.message_id, str) and event.message_id
-        json.dumps(event.summary(), allow_nan=True)
-        assert "data" in event.as_cloudevent()
+        # summary() and as_cloudevent() never raise, and their JSON can always be written as UTF-8
+        # (lone surrogates are escaped by json.dumps' default ensure_ascii)
+        json.dumps(event.summary(), allow_nan=True).encode("utf-8")
+        cloudevent = event.as_cloudevent()
+        assert "data" in cloudevent
+        json.dumps(cloudevent, allow_nan=True, default=str).encode("utf-8")
     return events
 
 
@@ -416,6 +432,23 @@ def test_given_a_batch_of_mutated_samples_when_decode_batch_then_errors_stay_in_
         assert isinstance(result, (DataWorksEvent, DecodeError))
         if isinstance(result, DecodeError):
             assert result.index == index and str(result).startswith(f"event[{index}]")
+
+
+@FUZZ
+@given(mutated_documents())
+def test_given_mutated_samples_when_decoded_from_bytes_and_from_text_then_the_same_outcome(doc: Any) -> None:
+    # GIVEN a mutated sample serialised once (bytes take the one-pass path when they can, text never)
+    text = _serialise(doc)
+    raw = text.encode("utf-8")
+    # WHEN decoded from bytes and from the same text
+    outcomes: list[Any] = []
+    for form in (raw, text):
+        try:
+            outcomes.append([event.summary() for event in decode(form)])
+        except DecodeError as exc:
+            outcomes.append(str(exc))
+    # THEN the same events, or the same error
+    assert outcomes[0] == outcomes[1]
 
 
 # --------------------------------------------------------------------------------------------

@@ -231,7 +231,9 @@ def test_given_no_extension_code_then_an_api_verdict_cannot_be_sent() -> None:
     event = decode_sample("FileChange/deploy-file")
     assert not ext.can_answer(event) and ext.code is None
     assert service(code="").code is None
-    with pytest.raises(RuntimeError, match="extension code is required"):
+    with pytest.raises(
+        RuntimeError, match=r"^an extension code is required to send a verdict through the API$"
+    ):
         ext.send(event, Verdict(CheckResult.OK), invocation())
 
 
@@ -264,12 +266,17 @@ def test_given_dataworks_then_the_report_carries_the_receipt(api: DataWorksApiSt
     assert ext.client_for(None) is ext.client_for(None)
 
 
-def test_given_dataworks_refuses_then_the_report_carries_its_code(api: DataWorksApiStandIn) -> None:
+def test_given_dataworks_refuses_then_the_report_carries_its_code(
+    api: DataWorksApiStandIn, logged: pytest.LogCaptureFixture
+) -> None:
     api.inject(status=400, code="Invalid.Param", times=1)
     ext = service(api.client_env(), code="ext", dataworks={"protocol": "http"})
     report = ext.send(decode_sample("FileChange/deploy-file"), Verdict(CheckResult.OK), invocation())
     assert (report.acknowledged, report.attempts, report.error_code) == (False, 1, "Invalid.Param")
     assert report.error and "HTTP 400" in report.error and report.request_id and report.sent_at is None
+    assert [
+        r.getMessage().split(" by DataWorks")[0] for r in errors(logged) if "acknowledged" in r.getMessage()
+    ] == ["verdict OK not acknowledged"]
 
 
 # -- what a stored record gives back -----------------------------------------------------------------------

@@ -203,6 +203,8 @@ def test_a_reaction_can_keep_the_default_metrics_and_notifications(
     [result] = app.process(raw(event(INSTANCE, "defaults-1")), fc_context()).events
     kinds = [a["action"] for a in result.actions]
     assert kinds[0] == "audit" and "metrics" in kinds and "notify" in kinds and result.outcome == "processed"
+    [metrics] = [a for a in result.actions if a["action"] == "metrics"]
+    assert metrics["lines"] and all(isinstance(line, dict) for line in metrics["lines"])
 
 
 # -- what the function does with input it cannot use ----------------------------------------------------
@@ -216,6 +218,7 @@ def test_an_element_that_cannot_be_salvaged_is_dead_lettered_and_the_batch_goes_
     assert [e.outcome.value for e in result.events] == ["failed", "processed"]
     [letter] = lines(tmp_path, "dlq.jsonl")
     assert letter["reason"].startswith("undecodable: ") and letter["event"] == {"nothing": "here"}
+    assert (result.events[0].message_id, result.events[0].type, result.events[0].retry) == (None, None, False)
     assert result.events[0].error and letter["reason"] == f"undecodable: {result.events[0].error}"
 
 
@@ -261,7 +264,7 @@ def test_another_invocation_holding_the_event_is_logged_as_a_warning(
     [result] = app.process(raw(doc), fc_context()).events
     assert result.retry and result.outcome.value == "failed"
     [warning] = logged("another invocation is processing this event")
-    assert warning.levelno == logging.WARNING
+    assert warning.levelno == logging.WARNING and warning.name == "dwevents.runtime"
 
 
 def test_a_failing_store_for_a_regular_event_is_logged_as_an_error(
@@ -316,3 +319,27 @@ def test_the_no_code_warning_is_given_only_without_a_code_and_says_fc_direct_is_
     make_app("FileChange", DWEVENTS_EXTENSION_CODE="").initialize(fc_context())
     files = [r for r in logged("no extension code configured") if r is not warning]
     assert [r.getMessage().endswith("not answered") for r in files] == [True]
+
+
+def test_an_unknown_blocking_fc_direct_message_gets_the_fail_mode_and_a_warning(
+    make_app: Callable[..., FunctionApp], fc_context: Any, logged: Any
+) -> None:
+    app = make_app("ResourcesUpload", DWEVENTS_FAIL_MODE="FAIL")
+    doc = {
+        **load_sample("fc-direct/upload-data-to-table"),
+        "eventType": "not-an-event",
+        "blockBusiness": True,
+    }
+    answer = json.loads(app.handler(raw(doc), fc_context()))
+    assert answer["checkResult"] == "FAIL" and answer["messageId"] == doc["messageId"]
+    [warning] = logged("unknown FC-direct eventType with blockBusiness")
+    assert warning.levelno == logging.WARNING
+
+
+def test_needs_verdict_for_every_fc_direct_message_even_of_an_unknown_type() -> None:
+    from dwevents.pipeline import needs_verdict, salvage
+
+    unknown = salvage({"messageId": "m", "eventType": "nope"})
+    assert unknown is not None and unknown.spec is None and needs_verdict(unknown)
+    # a CloudEvent that also carries messageBody is still read as an FC-direct message: no messageId, none
+    assert salvage({"messageBody": {}, "id": "e-1", "type": "dataworks:FileChange:CommitFile"}) is None

@@ -118,6 +118,31 @@ def test_the_memory_store_logs_a_takeover_under_the_idempotency_logger(
     assert warning.name == "dwevents.idempotency" and warning.levelno == logging.WARNING
 
 
+def test_release_without_a_token_drops_any_claim_and_sets_are_not_json() -> None:
+    store = MemoryStore(clock=Clock())
+    store.claim("k", in_progress_until=T0 + 10, ttl_s=60)
+    store.release("k")
+    assert store.get("k") is None
+    store.claim("s", in_progress_until=T0 + 10, ttl_s=60)
+    with pytest.raises(IdempotencyError):
+        store.complete("s", {"s": {1, 2}}, ttl_s=60)
+    with pytest.raises(ValueError, match=r"^max_items must be at least 1$"):
+        MemoryStore(max_items=0)
+    with pytest.raises(ValueError, match=r"^max_bytes must be at least 1$"):
+        MemoryStore(max_bytes=0)
+
+
+def test_a_verdict_report_is_immutable_and_its_optional_fields_default_to_none() -> None:
+    import dataclasses
+
+    report = VerdictReport(CheckResult.OK, ReplyApi.RETURN)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.acknowledged = True  # type: ignore[misc]
+    assert (report.sent_as, report.sent_at, report.request_id, report.error, report.error_code) == (
+        None, None, None, None, None,
+    )  # fmt: skip
+
+
 def test_the_key_is_the_namespace_and_40_hex_digits_of_source_and_id() -> None:
     key = idempotency_key("acs.dataworks", "id-1", namespace="ns")
     assert key.startswith("ns:") and len(key) == 43 and int(key[3:], 16) >= 0
@@ -211,6 +236,7 @@ def test_a_lapsed_claim_is_taken_over_and_the_late_holder_is_fenced_out() -> Non
     assert (
         current is not None and current.status is RecordStatus.IN_PROGRESS and current.owner == second.token
     )
+    assert current.result is None and current.in_progress_expiry == T0 + 40
     store.complete("k", {"ok": True}, ttl_s=60, token=second.token)
     done = store.get("k")
     assert done is not None and (done.status, done.result, done.expiry) == (

@@ -111,6 +111,16 @@ def test_given_dataworks_keeps_failing_transiently_then_the_sleeps_halve_what_is
     assert receipt.request_id  # the id of DataWorks' last (error) answer, for support
 
 
+def test_given_a_sleep_that_leaves_exactly_one_attempts_worth_then_it_sleeps_and_tries_again(
+    api: DataWorksApiStandIn, lean: DataWorksClient
+) -> None:
+    # 0.1 s left: after the first failure half of it (0.05 s) may be slept, leaving exactly one attempt
+    api.inject(status=500, times=5)
+    fake = FakeTime()
+    receipt = _send(lean, fake, deadline=0.1)
+    assert fake.slept == [0.05] and receipt.attempts == 2 and not receipt.acknowledged
+
+
 def test_given_exactly_one_attempts_worth_of_time_then_one_attempt_is_made(
     api: DataWorksApiStandIn, lean: DataWorksClient
 ) -> None:
@@ -145,8 +155,13 @@ def test_given_a_transient_failure_then_success_then_acknowledged_with_the_secon
 
 
 def test_given_a_transport_that_raises_something_unexpected_then_not_acknowledged_and_not_retried(
-    api: DataWorksApiStandIn,
+    api: DataWorksApiStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
+    import logging
+
+    logger = logging.getLogger("dwevents")
+    logger.addHandler(caplog.handler)
+    caplog.handler.setLevel(logging.INFO)
     # GIVEN a client whose transport has a bug (raises RuntimeError, not CloudApiError)
     transport = Exploding()
     client = DataWorksClient(DataWorksSettings.from_env(environ=api.client_env()), transport=transport)
@@ -157,6 +172,9 @@ def test_given_a_transport_that_raises_something_unexpected_then_not_acknowledge
     assert (receipt.attempts, transport.calls) == (1, 1)
     assert receipt.error == "RuntimeError: transport bug" and receipt.error_code == "RuntimeError"
     assert receipt.sent_at is None
+    logger.removeHandler(caplog.handler)
+    [logged] = {id(r): r for r in caplog.records if "unexpected error" in r.getMessage()}.values()
+    assert logged.levelno == logging.ERROR and logged.exc_info is not None
 
 
 class Scripted:
@@ -236,9 +254,9 @@ def test_the_receipt_is_immutable_and_its_dict_uses_the_documented_keys(
 def test_return_api_is_refused_with_a_message_saying_the_return_value_answers(
     lean: DataWorksClient,
 ) -> None:
-    with pytest.raises(ValueError, match="answered by the function's return value"):
+    with pytest.raises(ValueError, match=r"^ReplyApi.RETURN is answered by the function's return value; "):
         _send(lean, FakeTime(), deadline=5.0, api=ReplyApi.RETURN)
-    with pytest.raises(ValueError, match="return value"):
+    with pytest.raises(ValueError, match=r"^ReplyApi.RETURN is answered by the function's return value, not"):
         wire_verdict(ReplyApi.RETURN, "OK", "")
 
 

@@ -14,6 +14,7 @@ from tests.mutation.mutants import SOURCES, Mutant
 ROOT = Path(__file__).resolve().parents[2]
 
 STORE = "shared/dwevents/idempotency/store.py"
+RUNTIME = "shared/dwevents/runtime.py"
 ESTIMATE = "the memory store's byte count is an estimate: it changes no stored or returned value"
 FALLBACK = "plain_copy declines more values; the JSON round trip then gives the identical copy"
 
@@ -68,6 +69,27 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
         "`None`",
         "the only constructor (FunctionApp._build) always passes setup_error",
     ),
+    (
+        "shared/dwevents/extension.py",
+        'self.workers = WorkerPool("decide")',
+        "'decide'",
+        "the worker threads' name prefix: seen in thread dumps only",
+    ),
+    (
+        "shared/dwevents/extension.py",
+        '"origin": "stored",',
+        "'origin'",
+        "Verdict.from_dict defaults a missing origin to 'stored', the value written here",
+    ),
+    (
+        RUNTIME,
+        "settings: Settings | None = None,",
+        "`None`",
+        "read only as `self._settings or load_settings(...)`: an empty string is as falsy as None",
+    ),
+    (STORE, "if kind is dict:", "`is` → `is not`", FALLBACK),
+    (STORE, "plain_copy(item, depth + 1)", "`1` → `2`", FALLBACK),
+    (STORE, "plain_copy(item, depth + 1)", "`+` → `-`", FALLBACK),
     # plain_copy is a fast path: whatever it declines (_NotPlain) is copied by the JSON round trip, which
     # gives the identical result. Declining more values is slower, not different.
     (STORE, "if depth > 32:", "", FALLBACK),

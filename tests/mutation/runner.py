@@ -207,14 +207,18 @@ def line_map(refresh: bool = False) -> dict[str, Any]:
 
 def covering_tests(mutant: Mutant, linemap: dict[str, Any]) -> list[tuple[str, float]]:
     """The tests to run for ``mutant``, fastest first: those running its lines, or for import-time lines
-    (module constants, class bodies, defaults, decorators) every test that runs the module at all."""
+    (module constants, class bodies, defaults, decorators) every test of the files that run the module."""
     wanted = set(range(mutant.lineno, mutant.end_lineno + 1))
     chosen: list[tuple[str, float]] = []
-    for nodeid, info in linemap["tests"].items():
-        lines = info["lines"].get(mutant.path)
-        if not lines:
-            continue
-        if not mutant.in_function or wanted.intersection(lines):
+    tests = linemap["tests"]
+    if not mutant.in_function:
+        # A test may use what the line defines without running any traced line of the module (a
+        # dataclass's generated __init__): take every test of each file that touches the module.
+        files = {nodeid.split("::")[0] for nodeid, info in tests.items() if info["lines"].get(mutant.path)}
+        chosen = [(n, float(i["seconds"])) for n, i in tests.items() if n.split("::")[0] in files]
+        return sorted(chosen, key=lambda t: (t[1], t[0]))
+    for nodeid, info in tests.items():
+        if wanted.intersection(info["lines"].get(mutant.path) or ()):
             chosen.append((nodeid, float(info["seconds"])))
     return sorted(chosen, key=lambda t: (t[1], t[0]))
 

@@ -45,9 +45,9 @@ __all__ = [
 def decode(raw: bytes | bytearray | str | Mapping[str, Any] | list[Any]) -> list[DataWorksEvent]:
     """Decode one event or a batch; raise :class:`DecodeError` on the first bad element."""
     if type(raw) is bytes and len(raw) <= limits.MAX_INPUT_BYTES:
-        event = decode_fast(raw)
-        if event is not None:
-            return [event]
+        events = decode_fast(raw)
+        if events is not None:
+            return events
     results = decode_batch(raw)
     for item in results:
         if isinstance(item, DecodeError):
@@ -72,9 +72,9 @@ def decode_batch(
     come back in place as :class:`DecodeError` with ``index`` set.
     """
     if type(raw) is bytes and len(raw) <= limits.MAX_INPUT_BYTES:
-        event = decode_fast(raw)
-        if event is not None:
-            return [event]
+        events = decode_fast(raw)
+        if events is not None:
+            return list(events)
     document, checked = read_document(raw)
     if isinstance(document, list):
         if not document:

@@ -72,7 +72,7 @@ class DataWorksEvent:
     block_business: bool | None
     event_category_type: str | None
     extension_biz_id: str | None
-    _data: Mapping[str, Any] | tuple[bytes, str]
+    _data: Mapping[str, Any] | tuple[Any, ...]
 
     def __init__(
         self,
@@ -115,10 +115,11 @@ class DataWorksEvent:
     @property
     def data(self) -> Mapping[str, Any]:
         found = self._data
-        if type(found) is tuple:  # (the JSON bytes, the key the payload is under): read it now
-            raw, key = found
-            found = from_json(raw)[key]
-            self.__dict__["_data"] = found
+        if type(found) is tuple:  # (the JSON bytes, the path to the payload in them): read it now
+            value: Any = from_json(found[0])
+            for part in found[1:]:
+                value = value[part]
+            self.__dict__["_data"] = found = value
         return found  # type: ignore[return-value]
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -203,12 +204,13 @@ class DataWorksEvent:
 
 
 _new = object.__new__
+_set = object.__setattr__
 
 
 def make_event(fields: dict[str, Any]) -> DataWorksEvent:
     """Build an event from a complete field dict (every name of :data:`FIELDS`, ``data`` as ``_data``:
-    the mapping, or ``(json_bytes, key)`` to read it on first use) with one dict update instead of the
-    constructor's keyword handling."""
+    the mapping, or ``(json_bytes, *path)`` to read it on first use), which becomes the instance's
+    ``__dict__`` as it is (no keyword handling, no copy). The caller hands the dict over."""
     event: DataWorksEvent = _new(DataWorksEvent)
-    event.__dict__.update(fields)
+    _set(event, "__dict__", fields)
     return event

@@ -1,105 +1,237 @@
-"""The common case in one pass: one event of a known type, validated straight from the bytes.
+"""The common case in one pass: events of known types, validated straight from the bytes.
 
-EventBridge delivers one CloudEvent per invocation by default, and DataWorks one FC-direct message.
-Such bytes are validated by a single pydantic-core call (``validate_json``) against a model made of
-the envelope (every attribute kept as sent, as extras) and the payload model of the event's type, so
-the JSON is parsed once, into typed values, and the envelope bookkeeping is a few dictionary reads.
+EventBridge delivers one CloudEvent per invocation by default (or an array of them), DataWorks one
+FC-direct message. Such bytes go through a single pydantic-core call (``validate_json``) of a tagged
+union: keyed on ``type`` for CloudEvents ("an object whose ``data`` is this type's payload model,
+every other attribute text kept as sent"), on ``eventType`` for FC-direct messages (the same with
+``messageBody``). The JSON is parsed once, into typed values; the envelope bookkeeping is a few
+dictionary reads.
 
-The type is read from the bytes before parsing — the first ``"dataworks:…"`` text (a CloudEvent
-``type``), else the ``"eventType"`` value (FC-direct) — and confirmed against the parsed envelope.
-Anything unusual (another shape, an unknown or case-variant type, ``data`` as text, a field that does
-not validate, a limit :func:`~dwevents.envelope.limits.fits` cannot prove) returns ``None``: the
-general path (:mod:`dwevents.envelope.shapes`) then decodes the input, and is the one that names what
-is wrong. Both paths give the same event for the same input; a property test holds them to it.
+The union holds the types this process has met (a function meets a handful): an event of a type it
+does not hold yet is looked up by its ``"dataworks:…"`` text (or its ``eventType``), the type is added
+and the union rebuilt once. Anything unusual — another shape, an unknown or case-variant type,
+``data`` as text, a field that does not validate, a limit :func:`~dwevents.envelope.limits.fits`
+cannot prove — returns ``None``: the general path (:mod:`dwevents.envelope.shapes`) then decodes the
+input and is the one that names what is wrong. Both paths give the same events for the same input; a
+property test holds them to it.
 
 ``event.data`` is read from the same bytes when first used (patterns, dead letters): most events
-never need the raw payload, so it is not built for them.
+never need their raw payload, so it is not built for them.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from pydantic import ConfigDict, ValidationError, create_model
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
+from pydantic_core import core_schema as cs
 
 from dwevents.catalogue import BY_CODE, BY_TYPE, EventSpec
 from dwevents.envelope.event import DataWorksEvent, make_event
 from dwevents.envelope.limits import fits
 from dwevents.envelope.shapes import CE_ATTRIBUTES, flag, parse_time
+from dwevents.models.base import WireModel
 
 _TYPE_PREFIX = b'"dataworks:'
 _EVENT_TYPE_KEY = b'"eventType"'
 _WHITESPACE = b" \t\n\r"
-_CLOUDEVENTS: dict[str, Any] = {}
-_FC_DIRECT: dict[str, Any] = {}
+_TAG_PROBLEMS = frozenset({"union_tag_invalid", "union_tag_not_found"})
+#: A CloudEvent attribute as EventBridge sends them all: text (or null). Anything else (a number, an
+#: object) is unusual enough for the general path, which keeps it as sent.
+_CE_ATTRIBUTE = cs.nullable_schema(cs.str_schema(strict=True))
+#: An FC-direct wrapper field: text, or the ``blockBusiness`` boolean.
+_FC_ATTRIBUTE = cs.nullable_schema(cs.union_schema([cs.str_schema(strict=True), cs.bool_schema(strict=True)]))
 
 
-def decode_fast(raw: bytes) -> DataWorksEvent | None:
-    """The event of ``raw`` when it is the common case; ``None`` to let the general path decide."""
-    spec = _type_in(raw)
-    if spec is not None:
-        return _cloudevent(raw, spec)
-    spec = _event_type_in(raw)
-    if spec is not None:
-        return _fc_direct(raw, spec)
-    return None
+class _Union:
+    """The event types met so far as one validator (and the CloudEvent ones as an array of them)."""
+
+    def __init__(self) -> None:
+        self.cloudevents: dict[str, Any] = {}
+        self.fc_direct: dict[str, Any] = {}
+        self.definitions: dict[str, Any] = {}
+        self.one: Any = None
+        self.many: Any = None
+
+    def add(self, cloudevents: list[EventSpec], fc_direct: list[EventSpec]) -> bool:
+        """Add the types not held yet and rebuild; whether anything was added."""
+        added = False
+        for specs, choices, slot, extras, key in (
+            (cloudevents, self.cloudevents, "data", _CE_ATTRIBUTE, "type"),
+            (fc_direct, self.fc_direct, "messageBody", _FC_ATTRIBUTE, "event_code"),
+        ):
+            for spec in specs:
+                tag = getattr(spec, key)
+                if tag not in choices:
+                    field = cs.typed_dict_field(self._payload_schema(spec))
+                    choices[tag] = cs.typed_dict_schema(
+                        {slot: field}, extra_behavior="allow", extras_schema=extras
+                    )
+                    added = True
+        if added:
+            self._build()
+        return added
+
+    def _payload_schema(self, spec: EventSpec) -> Any:
+        adapter: TypeAdapter[Any] = TypeAdapter(spec.model)
+        adapter.validate_python({})  # builds the deferred schema; every payload field is optional
+        schema: Any = _from_json_as_from_python(copy.deepcopy(adapter.core_schema))
+        if schema["type"] == "definitions":  # models shared by several types: one definition each
+            for definition in schema["definitions"]:
+                self.definitions.setdefault(definition["ref"], definition)
+            schema = schema["schema"]
+        return schema
+
+    def _build(self) -> None:
+        definitions = list(self.definitions.values())
+        unions = []
+        if self.cloudevents:
+            unions.append(cs.tagged_union_schema(dict(self.cloudevents), discriminator="type"))
+            many = cs.list_schema(unions[0], min_length=1)
+            self.many = SchemaValidator(cs.definitions_schema(many, definitions))
+        if self.fc_direct:
+            unions.append(cs.tagged_union_schema(dict(self.fc_direct), discriminator="eventType"))
+        one = unions[0] if len(unions) == 1 else cs.union_schema(unions, mode="left_to_right")
+        self.one = SchemaValidator(cs.definitions_schema(one, definitions))
 
 
-def _cloudevent(raw: bytes, spec: EventSpec) -> DataWorksEvent | None:
+_UNION = _Union()
+
+
+def _int_text(value: int) -> str:
+    return str(value)
+
+
+#: Text, or an integer as its digits: what ``coerce_numbers_to_str`` gives from Python values too. A
+#: JSON *float* is left to the general path: pydantic-core writes ``1e5`` as "100000" from JSON but
+#: Python writes ``float`` 1e5 as "100000.0", and both paths must give the same payload.
+_TEXT = cs.union_schema(
+    [cs.str_schema(strict=True), cs.no_info_after_validator_function(_int_text, cs.int_schema(strict=True))],
+    mode="left_to_right",
+)
+
+
+def _from_json_as_from_python(schema: Any) -> Any:
+    """``schema`` with every lax text field replaced by :data:`_TEXT` (in place; pass a copy)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in items:
+            if isinstance(child, dict) and child.get("type") == "str" and not child.get("strict"):
+                node[key] = _TEXT if len(child) == 1 else _text_like(child)
+            elif isinstance(child, (dict, list)):
+                stack.append(child)
+    return schema
+
+
+def _text_like(schema: Any) -> Any:
+    """:data:`_TEXT` for a text schema with its own settings (a length limit, a ref...)."""
+    strict = dict(schema, strict=True)
+    as_int = cs.no_info_after_validator_function(_int_text, cs.int_schema(strict=True))
+    return cs.union_schema([strict, as_int], mode="left_to_right")
+
+
+def decode_fast(raw: bytes) -> list[DataWorksEvent] | None:
+    """The events of ``raw`` when it is the common case; ``None`` to let the general path decide."""
     if not fits(raw):
         return None
-    try:
-        envelope = _validator(_CLOUDEVENTS, spec, "data").validate_json(raw)
-    except (ValidationError, ValueError):
+    if raw[:1] == b"{":  # one event, the usual delivery
+        try:
+            fields = _UNION.one.validate_json(raw)
+        except ValidationError as exc:
+            if not _tag_problem(exc):
+                return None
+            fields = _validate_again(raw, batch=False)
+        except AttributeError:  # no union yet
+            fields = _validate_again(raw, batch=False)
+        if fields is None:
+            return None
+        event = _one(fields, raw)
+        return None if event is None else [event]
+    if raw.lstrip(_WHITESPACE)[:1] != b"[":
         return None
-    attributes: dict[str, Any] = envelope.__pydantic_extra__
+    elements = _validate_again(raw, batch=True)
+    if elements is None:
+        return None
+    events = []
+    for index, fields in enumerate(elements):
+        event = _cloudevent(fields, fields.pop("data"), (raw, index, "data"))
+        if event is None:
+            return None
+        events.append(event)
+    return events
+
+
+def _validate_again(raw: bytes, *, batch: bool) -> Any:
+    """``raw`` through the union (after adding the types it names, when the union did not hold them);
+    None when it does not validate (the general path then says why)."""
+    validator = _UNION.many if batch else None
+    if validator is not None:
+        try:
+            return validator.validate_json(raw)
+        except ValidationError as exc:
+            if not _tag_problem(exc):
+                return None
+    if not _UNION.add(_types_in(raw), [] if batch else _event_types_in(raw)):
+        return None
+    try:
+        return (_UNION.many if batch else _UNION.one).validate_json(raw)
+    except (ValidationError, AttributeError):
+        return None
+
+
+def _tag_problem(exc: ValidationError) -> bool:
+    """Whether the only problem is a type the union does not hold (any other is the general path's)."""
+    return all(error["type"] in _TAG_PROBLEMS for error in exc.errors(include_url=False, include_input=False))
+
+
+def _one(fields: dict[str, Any], raw: bytes) -> DataWorksEvent | None:
+    payload = fields.pop("data", None)
+    if isinstance(payload, WireModel):  # the CloudEvent member validated it
+        return _cloudevent(fields, payload, (raw, "data"))
+    if payload is not None or "data" in fields:  # "data" beside an FC-direct wrapper: not its shape
+        return None
+    return _fc_direct(fields, raw)
+
+
+def _cloudevent(attributes: dict[str, Any], payload: Any, data: tuple[Any, ...]) -> DataWorksEvent | None:
     get = attributes.get
-    message_id, source = get("id"), get("source")
-    account, region, bus = get("aliyunaccountid"), get("aliyunregionid"), get("aliyuneventbusname")
-    if (
-        get("type") != spec.type
-        or type(message_id) is not str
-        or not message_id
-        or (source is not None and type(source) is not str)
-        or (account is not None and type(account) is not str)
-        or (region is not None and type(region) is not str)
-        or (bus is not None and type(bus) is not str)
-    ):
+    spec = BY_TYPE.get(get("type"))  # the union's tag (the last "type", as for json.loads)
+    message_id = get("id")
+    if spec is None or not message_id:  # every other attribute is text or null (the union says so)
         return None
     return make_event(
         {
             "message_id": message_id,
             "type": spec.type,
             "event_code": spec.event_code,
-            "source": source,
+            "source": get("source"),
             "time": parse_time(get("time")),
-            "account": account,
-            "region": region,
-            "bus": bus,
-            "payload": envelope.data,
+            "account": get("aliyunaccountid"),
+            "region": get("aliyunregionid"),
+            "bus": get("aliyuneventbusname"),
+            "payload": payload,
             "spec": spec,
             "delivery": "cloudevent",
             "attributes": attributes,
             "block_business": None,
             "event_category_type": None,
             "extension_biz_id": None,
-            "_data": (raw, "data"),
+            "_data": data,
         }
     )
 
 
-def _fc_direct(raw: bytes, spec: EventSpec) -> DataWorksEvent | None:
-    if not fits(raw):
-        return None
-    try:
-        envelope = _validator(_FC_DIRECT, spec, "messageBody").validate_json(raw)
-    except (ValidationError, ValueError):
-        return None
-    attributes: dict[str, Any] = envelope.__pydantic_extra__
+def _fc_direct(attributes: dict[str, Any], raw: bytes) -> DataWorksEvent | None:
+    payload = attributes.pop("messageBody")
     get = attributes.get
+    spec = BY_CODE.get(get("eventType"))  # the union's tag
     message_id, category, biz_id = get("messageId"), get("eventCategoryType"), get("extensionBizId")
     if (
-        get("eventType") != spec.event_code
+        spec is None
         or type(message_id) is not str
         or not message_id
         or (category is not None and type(category) is not str)
@@ -117,7 +249,7 @@ def _fc_direct(raw: bytes, spec: EventSpec) -> DataWorksEvent | None:
             "account": None,
             "region": None,
             "bus": None,
-            "payload": envelope.messageBody,
+            "payload": payload,
             "spec": spec,
             "delivery": "fc-direct",
             "attributes": attributes,
@@ -129,48 +261,33 @@ def _fc_direct(raw: bytes, spec: EventSpec) -> DataWorksEvent | None:
     )
 
 
-def _type_in(raw: bytes) -> EventSpec | None:
-    """The catalogue entry named by the first ``"dataworks:…"`` text in ``raw`` (every catalogue type
-    has that form; it is the ``type`` value unless the payload quotes one first — then the parsed
-    envelope disagrees and the general path decodes)."""
-    start = raw.find(_TYPE_PREFIX) + 1
-    if not start:
-        return None
-    end = raw.find(b'"', start)
-    if end < 0:
-        return None
-    try:
-        return BY_TYPE.get(raw[start:end].decode("ascii"))
-    except UnicodeDecodeError:
-        return None
+def _types_in(raw: bytes) -> list[EventSpec]:
+    """The catalogue entries named by ``"dataworks:…"`` texts in ``raw`` (every catalogue type has that
+    form; a payload quoting one only adds a type to the union)."""
+    found: list[EventSpec] = []
+    start = raw.find(_TYPE_PREFIX)
+    while start >= 0 and len(found) < 64:
+        end = raw.find(b'"', start + 1)
+        if end < 0:
+            break
+        spec = BY_TYPE.get(raw[start + 1 : end].decode("ascii", "replace"))
+        if spec is not None and spec not in found:
+            found.append(spec)
+        start = raw.find(_TYPE_PREFIX, end)
+    return found
 
 
-def _event_type_in(raw: bytes) -> EventSpec | None:
+def _event_types_in(raw: bytes) -> list[EventSpec]:
     """The catalogue entry of the first ``"eventType": "<code>"`` in ``raw`` (exact code only)."""
     at = raw.find(_EVENT_TYPE_KEY)
     if at < 0:
-        return None
+        return []
     rest = raw[at + len(_EVENT_TYPE_KEY) : at + len(_EVENT_TYPE_KEY) + 128].lstrip(_WHITESPACE)
     if rest[:1] != b":":
-        return None
+        return []
     rest = rest[1:].lstrip(_WHITESPACE)
     end = rest.find(b'"', 1)
     if rest[:1] != b'"' or end < 0:
-        return None
-    try:
-        return BY_CODE.get(rest[1:end].decode("ascii"))
-    except UnicodeDecodeError:
-        return None
-
-
-def _validator(cache: dict[str, Any], spec: EventSpec, slot: str) -> Any:
-    """The validator of "an envelope whose ``slot`` holds ``spec``'s payload", built on first use."""
-    found = cache.get(spec.type)
-    if found is None:
-        model = create_model(  # type: ignore[call-overload]
-            "CloudEvent" if slot == "data" else "FcDirectMessage",
-            __config__=ConfigDict(extra="allow"),
-            **{slot: (spec.model, ...)},
-        )
-        found = cache[spec.type] = model.__pydantic_validator__
-    return found
+        return []
+    spec = BY_CODE.get(rest[1:end].decode("ascii", "replace"))
+    return [] if spec is None else [spec]
