@@ -444,11 +444,25 @@ def test_given_mutated_samples_when_decoded_from_bytes_and_from_text_then_the_sa
     outcomes: list[Any] = []
     for form in (raw, text):
         try:
-            outcomes.append([event.summary() for event in decode(form)])
+            outcomes.append([_numbers_as_text(event.summary()) for event in decode(form)])
         except DecodeError as exc:
             outcomes.append(str(exc))
-    # THEN the same events, or the same error
+    # THEN the same events, or the same error (a JSON float sent where the docs say String is the one
+    # documented difference: "100000" from bytes, "100000.0" from text; compared as numbers)
     assert outcomes[0] == outcomes[1]
+
+
+def _numbers_as_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _numbers_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_as_text(v) for v in value]
+    if isinstance(value, str):
+        try:
+            return ("number", repr(float(value)))  # repr: NaN equals NaN here
+        except ValueError:
+            return value
+    return value
 
 
 # --------------------------------------------------------------------------------------------

@@ -81,8 +81,8 @@ class AuditSink:
             )
             logger.handle(line)
         if self.path is not None:
-            line = json.dumps(record, ensure_ascii=False, default=str)
+            text = json.dumps(record, ensure_ascii=False, default=str)
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(line + "\n")
+                    fh.write(text + "\n")
