@@ -1,4 +1,5 @@
-"""The one-pass path (:mod:`dwevents.envelope.fast`) against the general path: same events, or it stands aside.
+"""The one-pass path (:mod:`dwevents.envelope.fast`) against the general path: same events, or it
+stands aside.
 
 ``decode(bytes)`` first tries one ``validate_json`` through a tagged union of the types met so far;
 anything it cannot prove returns ``None`` and the general path decodes. The promise tested here: when
@@ -79,7 +80,7 @@ def test_given_a_sample_when_decoded_by_both_paths_then_the_same_events(path: Pa
     assert events is not None, "a documented sample fell back to the general path"
     expected = general(raw)
     assert len(events) == len(expected)
-    for got, want in zip(events, expected):
+    for got, want in zip(events, expected, strict=False):
         assert isinstance(want, DataWorksEvent)
         assert_same(got, want)
 
@@ -91,7 +92,7 @@ def test_given_a_fast_decoded_event_when_data_is_read_then_the_payload_as_sent(p
     document = json.loads(raw)
     elements = document if isinstance(document, list) else [document]
     # WHEN data is read (first use parses it from the same bytes)
-    for event, element in zip(decode(raw), elements):
+    for event, element in zip(decode(raw), elements, strict=False):
         # THEN it is the data (or messageBody) object exactly as sent, and stays the same object
         assert event.data == element.get("data", element.get("messageBody"))
         assert event.data is event.data
@@ -148,7 +149,8 @@ def test_given_an_unusual_cloudevent_when_decoded_then_fast_path_and_general_pat
 
 DOCUMENTS = [json.loads(p.read_bytes()) for p in SAMPLES]
 LEAVES = st.sampled_from(
-    [None, True, 0, -1, 2**63, 10**30, 1.5, 1e300, "", "x", "12", "2024-07-12 11:08:51", [], {}, [1, "a"], {"k": 1}]
+    [None, True, 0, -1, 2**63, 10**30, 1.5, 1e300, "", "x", "12", "2024-07-12 11:08:51",
+     [], {}, [1, "a"], {"k": 1}]
 )
 
 
@@ -191,6 +193,6 @@ def test_given_mutated_samples_when_the_fast_path_decodes_then_the_general_path_
         return
     expected = general(raw)
     assert len(events) == len(expected)
-    for got, want in zip(events, expected):
+    for got, want in zip(events, expected, strict=False):
         assert isinstance(want, DataWorksEvent), str(want)
         assert_same(got, want)

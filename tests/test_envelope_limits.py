@@ -109,7 +109,7 @@ def test_given_a_parsed_dict_with_a_huge_int_when_decoded_then_decode_error_name
     assert (error.location, error.reason) == ("data.extra.values[1]", "number longer than 100 digits")
 
 
-def test_given_a_batch_whose_first_event_holds_a_huge_number_when_decoded_then_the_next_event_decodes() -> None:
+def test_given_a_batch_whose_first_event_holds_a_huge_number_then_the_next_event_decodes() -> None:
     # GIVEN a batch: an event with a 5000-digit literal, then a valid event
     # (issue 10: the >4,300-digit number raised inside the refusal and blocked the event after it)
     bad = with_raw(sample(UPLOAD), ["data", "fileSize"], "1" * 5000).decode()

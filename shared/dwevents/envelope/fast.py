@@ -97,7 +97,7 @@ class _Union:
             self.many = SchemaValidator(cs.definitions_schema(many, definitions))
         if self.fc_direct:
             unions.append(cs.tagged_union_schema(dict(self.fc_direct), discriminator="eventType"))
-        one = unions[0] if len(unions) == 1 else cs.union_schema(unions, mode="left_to_right")
+        one = unions[0] if len(unions) == 1 else cs.union_schema(list(unions), mode="left_to_right")
         self.one = SchemaValidator(cs.definitions_schema(one, definitions))
 
 
@@ -169,7 +169,7 @@ def _one(fields: dict[str, Any], raw: bytes) -> DataWorksEvent | None:
 
 def _cloudevent(attributes: dict[str, Any], payload: Any, data: tuple[Any, ...]) -> DataWorksEvent | None:
     get = attributes.get
-    spec = BY_TYPE.get(get("type"))  # the union's tag (the last "type", as for json.loads)
+    spec = BY_TYPE.get(str(get("type")))  # the union's tag (the last "type", as for json.loads)
     message_id = get("id")
     if spec is None or not message_id:  # every other attribute is text or null (the union says so)
         return None
@@ -198,7 +198,7 @@ def _cloudevent(attributes: dict[str, Any], payload: Any, data: tuple[Any, ...])
 def _fc_direct(attributes: dict[str, Any], raw: bytes) -> DataWorksEvent | None:
     payload = attributes.pop("messageBody")
     get = attributes.get
-    spec = BY_CODE.get(get("eventType"))  # the union's tag
+    spec = BY_CODE.get(str(get("eventType")))  # the union's tag
     message_id, category, biz_id = get("messageId"), get("eventCategoryType"), get("extensionBizId")
     if (
         spec is None
