@@ -2,9 +2,11 @@
 
 Each case is a new child interpreter (what a cold FC instance pays): wall time via
 ``time.perf_counter`` around the subprocess, best and median of ``--runs`` (≥ 5), and the child's
-own peak RSS. Cases: ``bare`` (``pass``), ``pydantic`` (the one heavy dependency, the floor),
-``dwevents`` and ``dwevents.runtime``. Ratios: case / bare for time and RSS. One extra child runs with
-``-X importtime`` and lists the slowest modules under ``import dwevents``.
+own peak RSS. Cases: ``bare`` (``pass``), ``pydantic`` and ``pydantic.BaseModel`` (the one heavy
+dependency: the floor), ``dwevents.envelope`` (the decoding layer), ``decode first event`` (that import
+plus the first event, whose payload model is built then), ``dwevents`` and ``dwevents.runtime``.
+Ratios: case / bare for time and RSS. One extra child runs with ``-X importtime`` and lists the slowest
+modules under ``import dwevents``.
 
 It also proves the lazy-import promise: no cloud SDK module (``alibabacloud*``, ``Tea``,
 ``darabonba``, ``aiohttp``, ``requests``, ``redis``) is in ``sys.modules`` after ``import dwevents``, nor
@@ -34,9 +36,16 @@ FORBIDDEN = ("alibabacloud", "Tea", "darabonba", "aiohttp", "requests", "redis")
 
 # Every case reports its own peak RSS the same way, so the bare case pays the same reporting cost.
 _RSS = "import resource, sys; sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+_SAMPLE = str(ROOT / "events" / "InstanceStatusChanges" / "instance-status-changes.json")
 CASES: dict[str, str] = {
     "bare": f"pass\n{_RSS}",
     "pydantic": f"import pydantic\n{_RSS}",
+    "pydantic.BaseModel": f"from pydantic import BaseModel\n{_RSS}",
+    "dwevents.envelope": f"import dwevents.envelope\n{_RSS}",
+    # the decoding layer's whole cold path: import, then the first event (its model's schema built)
+    "decode first event": (
+        f"import dwevents.envelope\ndwevents.envelope.decode(open({_SAMPLE!r}, 'rb').read())\n{_RSS}"
+    ),
     "dwevents": f"import dwevents\n{_RSS}",
     "dwevents.runtime": f"import dwevents.runtime\n{_RSS}",
 }

@@ -1,4 +1,8 @@
-"""The catalogue against the reference (§2) and against the sample events in events/.
+"""The catalogue against the DataWorks event list and against the sample events in events/.
+
+The event list: "Development Reference: Event List and Message Format"
+(https://www.alibabacloud.com/help/en/dataworks/user-guide/formats-of-event-messages-sent-to-eventbridge),
+its Chinese original and the zh/tc-only ReviewFile.
 
 * all 52 documented ``type`` strings are present, with the documented eventCode, module and kind;
 * lookup: ``type`` wins, ``eventCode`` is the fallback, both case-insensitively last; aliases;
@@ -37,8 +41,8 @@ from dwevents.models.base import WireModel
 
 EVENTS = Path(__file__).parents[1] / "events"
 
-# Reference §2.8 (51 types from the English event list + ReviewFile from the zh/tc pages), with the
-# eventCode, module and kind of the §2.1-§2.7 tables (E = extension point, R = regular, B = both).
+# The event list's 51 types (English page) + ReviewFile (zh/tc pages only), with the eventCode, module
+# and kind of its per-module tables (E = extension point, R = regular, B = both).
 DS, DI, OC, SC, DQ, CO, UD = (
     Module.DATA_STUDIO,
     Module.DATA_INTEGRATION,
@@ -123,7 +127,8 @@ REFERENCE: list[tuple[str, str, Module, str]] = [
     ("dataworks:ResourcesUpload:UploadDataToTable", "upload-data-to-table", UD, "E"),
 ]
 KINDS = {"E": Kind.EXTENSION, "R": Kind.REGULAR, "B": Kind.BOTH}
-#: Operation Center extension points answered through UpdateWorkbenchEventResult (reference §2.3, [TRIG-OC]).
+#: Operation Center extension points answered through UpdateWorkbenchEventResult (the event list's
+#: Operation Center table and the UpdateWorkbenchEventResult API page).
 WORKBENCH_TYPES = {
     "dataworks:NodeChange:UndeployNode",
     "dataworks:NodeChange:FreezeNode",
@@ -160,12 +165,12 @@ def _rel(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# The catalogue against reference §2
+# The catalogue against the event list
 # --------------------------------------------------------------------------------------------
 
 
 def test_given_the_reference_list_when_compared_then_all_52_types_and_nothing_else() -> None:
-    # GIVEN the 52 type strings of reference §2.8 WHEN compared with the catalogue
+    # GIVEN the 52 type strings of the event list WHEN compared with the catalogue
     reference_types = [row[0] for row in REFERENCE]
     assert len(reference_types) == len(set(reference_types)) == 52
     # THEN every documented type is present and the catalogue invents none

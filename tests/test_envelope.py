@@ -6,7 +6,6 @@ alone; the FC-direct extension message. Errors must name *what* is wrong and *wh
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import re
@@ -49,7 +48,7 @@ def category_samples() -> list[Path]:
 
 
 def fc_direct(body: Any = None, **overrides: Any) -> dict[str, Any]:
-    """The FC-direct extension message of reference §1.2(b)."""
+    """The FC-direct message of the event list page's "Function Compute message format" section."""
     message: dict[str, Any] = {
         "blockBusiness": True,
         "eventCategoryType": "resources-download",
@@ -220,7 +219,7 @@ def test_given_an_unreadable_time_when_decoded_then_time_is_none_and_event_kept(
 
 
 def test_given_the_prc_publish_time_when_decoded_then_nothing_breaks() -> None:
-    # GIVEN the reference §1.1 envelope verbatim (aliyunpublishtime "...179PRC")
+    # GIVEN the envelope the event list page shows, verbatim (aliyunpublishtime "...179PRC")
     doc = {
         "datacontenttype": "application/json;charset=utf-8",
         "data": {"tenantId": 2837810656, "eventCode": "instance-status-changes"},
@@ -370,7 +369,7 @@ def test_given_a_rawdata_payload_without_event_code_when_decoded_then_generic_wi
 
 @pytest.mark.parametrize("body_as", ["object", "json-text"])
 def test_given_an_fc_direct_message_when_decoded_then_extension_answered_by_return(body_as: str) -> None:
-    # GIVEN the FC-direct message of reference §1.2(b), messageBody as an object or as JSON text
+    # GIVEN the documented FC-direct message, messageBody as an object or as JSON text
     body = sample(UPLOAD)["data"]
     message = fc_direct(body if body_as == "object" else json.dumps(body))
     # WHEN decoded
@@ -842,26 +841,34 @@ def test_given_an_already_parsed_dict_nested_deeply_when_decoded_then_never_a_re
         "fc-direct-block": {"messageId": "1", "blockBusiness": deep},
         "batch": [{"eventCode": "zzz", "x": deep}],
     }[shape]
-    # WHEN decoded THEN an event or a DecodeError, nothing else
+    # WHEN decoded THEN a DecodeError naming the first level too deep, nothing else
     # (regression: at depth 3000, RecursionError from the RawData content hash, from _short() describing
     # the validation error, and from str(blockBusiness))
-    with contextlib.suppress(DecodeError):
-        decode(raw)
+    error = decode_error(raw)
+    assert error.reason == "input is nested too deeply (more than 64 levels)"
+    assert error.location.endswith("[0]" * 62) and "[0]" * 64 not in error.location
+    assert error.location.split("[")[0] == {
+        "rawdata": "x",
+        "cloudevent-generic": "data.x",
+        "cloudevent-known-bad-field": "data.nodeId",
+        "fc-direct-block": "blockBusiness",
+        "batch": "x",
+    }[shape]
+    assert error.index == (0 if shape == "batch" else None)
 
 
 @pytest.mark.parametrize("depth", [100, 300, 600])
-def test_given_a_deep_but_parseable_payload_when_decoded_then_it_is_refused_or_summarises(depth: int) -> None:
+def test_given_a_deep_but_parseable_payload_when_decoded_then_it_is_refused(depth: int) -> None:
     # GIVEN a payload nested deeper than pydantic serialises (255 levels), shallower than json.loads refuses
     nest = '{"a":' * depth + "0" + "}" * depth
     raw = f'{{"id": "1", "source": "s", "type": "t", "data": {{"x": {nest}}}}}'
-    # WHEN decoded
-    try:
-        events = decode(raw)
-    except DecodeError:
-        return
-    # THEN an accepted event can be summarised (what every log line does); regression: depth >= 255 raised
-    # ValueError "Circular reference detected (depth exceeded)" from summary()
-    assert json.dumps(events[0].summary())
+    # WHEN decoded THEN refused by the depth limit, in words (regression: depth >= 255 was accepted and
+    # raised ValueError "Circular reference detected (depth exceeded)" from summary())
+    assert decode_error(raw).reason == "input is nested too deeply (more than 64 levels)"
+    # AND the deepest event the limit lets through summarises (what every log line does)
+    ok = '{"a":' * 60 + "0" + "}" * 60
+    event = decode_one(f'{{"id": "1", "source": "s", "type": "t", "trace": {ok}, "data": {{}}}}')
+    assert json.dumps(event.summary()) and json.dumps(event.as_cloudevent())
 
 
 @pytest.mark.parametrize("form", ["bytes", "parsed"])
@@ -882,23 +889,25 @@ def test_given_a_batch_with_one_too_deep_element_when_decode_batch_then_only_tha
 
 
 @pytest.mark.parametrize(
-    "doc",
+    ("doc", "location"),
     [
-        {"id": 10**5000, "source": "acs.dataworks", "type": "t"},
-        {"messageId": 10**5000, "messageBody": {}},
-        {"eventCode": 10**5000},
-        {"id": "1", "type": "dataworks:NodeChange:NodeChangeCreated", "data": {"nodeId": [10**5000]}},
-        {"id": "1", "type": "dataworks:NodeChange:NodeChangeCreated", "data": {"nodeName": {"a": 10**5000}}},
+        ({"id": 10**5000, "source": "acs.dataworks", "type": "t"}, "id"),
+        ({"messageId": 10**5000, "messageBody": {}}, "messageId"),
+        ({"eventCode": 10**5000}, "eventCode"),
+        ({"id": "1", "type": "dataworks:NodeChange:NodeChangeCreated", "data": {"nodeId": [10**5000]}},
+         "data.nodeId[0]"),
+        ({"id": "1", "type": "dataworks:NodeChange:NodeChangeCreated", "data": {"nodeName": {"a": 10**5000}}},
+         "data.nodeName.a"),
     ],
     ids=["id", "messageId", "eventCode", "bad-field-input", "bad-field-nested"],
 )
 def test_given_a_parsed_dict_with_a_huge_python_int_when_decoded_then_decode_error(
-    doc: dict[str, Any],
+    doc: dict[str, Any], location: str
 ) -> None:
     # GIVEN an already-parsed dict holding an int with more digits than str() converts (int_max_str_digits)
-    # WHEN decoded THEN an event or a DecodeError (bug: ValueError from str() / repr() of the int)
-    with contextlib.suppress(DecodeError):
-        decode(doc)
+    # WHEN decoded THEN a DecodeError naming the value (bug: ValueError from str() / repr() of the int)
+    error = decode_error(doc)
+    assert (error.location, error.reason) == (location, "number longer than 100 digits")
 
 
 def test_given_a_top_level_scalar_when_decoded_then_expected_an_object() -> None:

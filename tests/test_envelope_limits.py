@@ -3,11 +3,13 @@
 Every input here is far outside what DataWorks sends; each must come back as a :class:`DecodeError`
 naming the field (never ``ValueError`` from ``int()``, ``OverflowError`` from ``float()``, a
 ``RecursionError`` or seconds of work), and one bad element of a batch must not hide the others.
-The limits are those of :mod:`dwevents.envelope.limits`.
+The limits are those of :mod:`dwevents.envelope.limits` (the document) and
+:mod:`dwevents.models.limits` (the values a payload model converts).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 from dwevents.envelope import DataWorksEvent, decode, decode_batch, decode_one, limits
 from dwevents.errors import DecodeError
 from dwevents.models.base import MAX_LIST_ITEMS
+from dwevents.models.limits import TOO_DEEP_UNKNOWN
 
 EVENTS = Path(__file__).parents[1] / "events"
 UPLOAD = "ResourcesUpload/upload-data-to-table.json"
@@ -55,22 +58,32 @@ def error_of(raw: Any) -> DecodeError:
     [
         "1" * 5000,  # more than int_max_str_digits: int() would raise ValueError
         "9" * 4300,
-        "9" * 309,  # float() of it overflows
+        "9" * 309,  # float() of it overflows (issue 10: OverflowError in limit rules)
         "-" + "9" * 101,
-        "1" * 400 + ".5",  # a float literal that long
-        "1." + "0" * 400 + "1",
     ],
-    ids=["5000-digits", "4300-digits", "309-digits", "negative-101", "float-400", "fraction-400"],
+    ids=["5000-digits", "4300-digits", "309-digits", "negative-101"],
 )
-def test_given_a_number_longer_than_the_limit_when_decoded_then_decode_error_names_the_field(
+@pytest.mark.parametrize("field", ["fileSize", "anUnknownField"])
+def test_given_an_integer_longer_than_the_limit_when_decoded_then_decode_error_names_the_field(
+    literal: str, field: str
+) -> None:
+    # GIVEN the upload sample whose fileSize (an integer field) or an unknown field is an integer literal
+    # longer than MAX_NUMBER_DIGITS
+    raw = with_raw(sample(UPLOAD), ["data", field], literal)
+    # WHEN decoded THEN a DecodeError naming the field, whatever the number's size
+    error = error_of(raw)
+    assert (error.location, error.reason) == (f"data.{field}", "number longer than 100 digits")
+
+
+@pytest.mark.parametrize("literal", ["1" * 400 + ".5", "1." + "0" * 400 + "1", "1e400"])
+def test_given_a_float_literal_too_large_for_a_double_when_decoded_then_read_as_infinity_or_its_value(
     literal: str,
 ) -> None:
-    # GIVEN the upload sample whose fileSize is a number literal longer than MAX_NUMBER_DIGITS
-    raw = with_raw(sample(UPLOAD), ["data", "fileSize"], literal)
-    # WHEN decoded THEN a DecodeError naming data.fileSize, whatever the number's size
-    error = error_of(raw)
-    assert error.location == "data.fileSize"
-    assert error.reason == f"number longer than {limits.MAX_NUMBER_DIGITS} digits"
+    # GIVEN a float literal of 400 digits (or an exponent past a double's range) in an unknown field
+    raw = with_raw(sample(UPLOAD), ["data", "ratio"], literal)
+    # WHEN decoded THEN it reads as the nearest double (infinity past the range, as JSON's Infinity
+    # does): a float never raises on its way through a rule or a log line, so it is not refused
+    assert decode_one(raw).data["ratio"] == float(literal)
 
 
 def test_given_a_number_exactly_at_the_digit_limit_when_decoded_then_accepted_as_sent() -> None:
@@ -82,14 +95,21 @@ def test_given_a_number_exactly_at_the_digit_limit_when_decoded_then_accepted_as
     assert event.payload.to_wire()["bigCounter"] == number and event.data["bigCounter"] == number
 
 
-@pytest.mark.parametrize("field", ["fileSize", "anUnknownField"])
-def test_given_numeric_text_longer_than_the_limit_when_decoded_then_decode_error(field: str) -> None:
-    # GIVEN a number sent as text ("numbers as strings" is tolerated) with 400 digits
+def test_given_numeric_text_too_long_in_an_integer_field_when_decoded_then_decode_error() -> None:
+    # GIVEN a number sent as text ("numbers as strings" is tolerated) with 400 digits, in an integer field
     doc = sample(UPLOAD)
-    doc["data"][field] = "7" * 400
-    # WHEN decoded THEN refused by name, before pydantic turns it into a 400-digit int
+    doc["data"]["fileSize"] = "7" * 400
+    # WHEN decoded THEN refused by name, before it becomes a 400-digit int
     error = error_of(json.dumps(doc).encode())
-    assert (error.location, error.reason) == (f"data.{field}", "number longer than 100 digits")
+    assert (error.location, error.reason) == ("data.fileSize", "number longer than 100 digits")
+
+
+def test_given_numeric_text_too_long_in_an_unknown_field_when_decoded_then_kept_as_text() -> None:
+    # GIVEN the same text in a field no model declares: nothing converts it, so it stays text
+    doc = sample(UPLOAD)
+    doc["data"]["serial"] = "7" * 400
+    # WHEN decoded THEN kept as sent
+    assert decode_one(json.dumps(doc).encode()).payload.to_wire()["serial"] == "7" * 400
 
 
 def test_given_long_text_that_is_not_a_number_when_decoded_then_kept() -> None:
@@ -100,10 +120,11 @@ def test_given_long_text_that_is_not_a_number_when_decoded_then_kept() -> None:
     assert decode_one(json.dumps(doc).encode()).payload.to_wire()["note"] == doc["data"]["note"]
 
 
-def test_given_a_parsed_dict_with_a_huge_int_when_decoded_then_decode_error_names_the_path() -> None:
-    # GIVEN an already-parsed dict (json.loads never saw it) with a 5000-digit int in a nested list
+@pytest.mark.parametrize("number", [10**5000, 10**150], ids=["5000-digits", "150-digits"])
+def test_given_a_parsed_dict_with_a_huge_int_when_decoded_then_the_path_is_named(number: int) -> None:
+    # GIVEN an already-parsed dict (json.loads never saw it) with a huge int in a nested list
     doc = sample(NODE_CREATED)
-    doc["data"]["extra"] = {"values": [1, 10**5000]}
+    doc["data"]["extra"] = {"values": [1, number]}
     # WHEN decoded THEN the path of the value, not a ValueError from str()/repr()
     error = error_of(doc)
     assert (error.location, error.reason) == ("data.extra.values[1]", "number longer than 100 digits")
@@ -224,13 +245,34 @@ def _nested(depth: int) -> Any:
 
 @pytest.mark.parametrize("form", ["bytes", "parsed"])
 def test_given_nesting_at_the_limit_when_decoded_then_accepted_and_one_more_level_refused(form: str) -> None:
-    # GIVEN a CloudEvent (level 1) whose data (level 2) holds arrays reaching exactly MAX_DEPTH levels
-    at_limit = {"id": "1", "source": "s", "type": "t", "data": {"x": _nested(limits.MAX_DEPTH - 2)}}
-    too_deep = {"id": "1", "source": "s", "type": "t", "data": {"x": _nested(limits.MAX_DEPTH - 1)}}
+    # GIVEN a CloudEvent (level 1) with an extra attribute (level 2) holding arrays that reach exactly
+    # MAX_DEPTH levels, and the same one level deeper
+    doc = sample(NODE_CREATED)
+    at_limit = dict(doc, trace=_nested(limits.MAX_DEPTH - 1))
+    too_deep = dict(doc, trace=_nested(limits.MAX_DEPTH))
 
-    def shape(doc: dict[str, Any]) -> Any:
-        return json.dumps(doc).encode() if form == "bytes" else doc
+    def shape(value: dict[str, Any]) -> Any:
+        return json.dumps(value).encode() if form == "bytes" else value
 
     # WHEN decoded THEN the first is an event and the second a DecodeError saying why
-    assert decode_one(shape(at_limit)).data["x"] == at_limit["data"]["x"]
+    assert decode_one(shape(at_limit)).attributes["trace"] == at_limit["trace"]
     assert limits.TOO_DEEP in str(error_of(shape(too_deep)))
+
+
+@pytest.mark.parametrize("form", ["bytes", "parsed"])
+def test_given_an_unknown_field_nested_past_its_limit_when_decoded_then_refused_by_name(form: str) -> None:
+    # GIVEN an unknown payload field nested exactly MAX_UNKNOWN_DEPTH levels, and one level more
+    # (the models nest at most MAX_MODEL_DEPTH levels, so an event stays within MAX_DEPTH)
+    doc = sample(NODE_CREATED)
+    at_limit, too_deep = copy.deepcopy(doc), copy.deepcopy(doc)
+    at_limit["data"]["tree"] = _nested(limits.MAX_UNKNOWN_DEPTH)
+    too_deep["data"]["tree"] = _nested(limits.MAX_UNKNOWN_DEPTH + 1)
+
+    def shape(value: dict[str, Any]) -> Any:
+        return json.dumps(value).encode() if form == "bytes" else value
+
+    # WHEN decoded THEN the first keeps the field as sent, the second names the level too deep
+    assert decode_one(shape(at_limit)).payload.to_wire()["tree"] == at_limit["data"]["tree"]
+    error = error_of(shape(too_deep))
+    assert error.location == "data.tree" + "[0]" * limits.MAX_UNKNOWN_DEPTH
+    assert error.reason == TOO_DEEP_UNKNOWN

@@ -75,21 +75,19 @@ def decode_batch(
         events = decode_fast(raw)
         if events is not None:
             return list(events)
-    document, checked = read_document(raw)
+    document = read_document(raw)
     if isinstance(document, list):
         if not document:
             raise DecodeError("empty batch: expected at least one event in the array")
-        if not checked and len(document) > limits.MAX_ARRAY_ITEMS:
+        if len(document) > limits.MAX_ARRAY_ITEMS:
             raise DecodeError(limits.TOO_MANY_ITEMS)
         out: list[DataWorksEvent | DecodeError] = []
         for index, element in enumerate(document):
             try:
-                if not checked:
-                    limits.check(element, where="", depth=2, index=index)
+                limits.check(element, where="", depth=2, index=index)
                 out.append(decode_document(element, index))
             except DecodeError as exc:
                 out.append(exc)
         return out
-    if not checked:
-        limits.check(document)
+    limits.check(document)
     return [decode_document(document, None)]

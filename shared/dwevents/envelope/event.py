@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import FrozenInstanceError
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic_core import from_json
 
 from dwevents.catalogue import EventSpec, Kind, ReplyApi, category_of_type
-from dwevents.models.base import WireModel
+
+if TYPE_CHECKING:  # the models are imported when the first event needs one, not with the envelope
+    from dwevents.models.base import WireModel
 
 #: How the event arrived: an EventBridge CloudEvent, the RawData schema (payload only), or the message
 #: DataWorks sends when it invokes a function itself (FC-direct, answered by the return value).

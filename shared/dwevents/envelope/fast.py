@@ -10,10 +10,14 @@ dictionary reads.
 The union holds the types this process has met (a function meets a handful): an event of a type it
 does not hold yet is looked up by its ``"dataworks:…"`` text (or its ``eventType``), the type is added
 and the union rebuilt once. Anything unusual — another shape, an unknown or case-variant type,
-``data`` as text, a field that does not validate, a limit :func:`~dwevents.envelope.limits.fits`
-cannot prove — returns ``None``: the general path (:mod:`dwevents.envelope.shapes`) then decodes the
-input and is the one that names what is wrong. Both paths give the same events for the same input; a
-property test holds them to it.
+``data`` as text, an attribute that is not text, a field that does not validate, an input too large
+for :func:`~dwevents.envelope.limits.fits` — returns ``None``: the general path
+(:mod:`dwevents.envelope.shapes`) then decodes the input and is the one that names what is wrong.
+Both paths give the same events for the same input; a property test holds them to it.
+
+The limits hold without a walk over the document: attributes are text, the payload has its model's
+shape (at most ``MAX_MODEL_DEPTH`` levels), and the models refuse what is over their own limits
+(:mod:`dwevents.models.limits`: long integers, deep or long unknown values).
 
 ``event.data`` is read from the same bytes when first used (patterns, dead letters): most events
 never need their raw payload, so it is not built for them.
@@ -28,20 +32,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-from pydantic_core import SchemaValidator
+from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
 from dwevents.catalogue import BY_CODE, BY_TYPE, EventSpec
 from dwevents.envelope.event import DataWorksEvent, make_event
-from dwevents.envelope.limits import fits
+from dwevents.envelope.limits import MAX_ARRAY_ITEMS, MAX_STRING_CHARS, fits
 from dwevents.envelope.shapes import CE_ATTRIBUTES, flag, parse_time
-from dwevents.models.base import WireModel
 
 _TYPE_PREFIX = b'"dataworks:'
 _EVENT_TYPE_KEY = b'"eventType"'
 _WHITESPACE = b" \t\n\r"
 _TAG_PROBLEMS = frozenset({"union_tag_invalid", "union_tag_not_found"})
+_OPEN_OBJECT = ord("{")
+#: What an envelope attribute can be after the union: a ``data`` of one of these is no payload.
+_ATTRIBUTE_TYPES = (str, bool, type(None))
+_new = object.__new__
+_set = object.__setattr__
 #: A CloudEvent attribute as EventBridge sends them all: text (or null). Anything else (a number, an
 #: object) is unusual enough for the general path, which keeps it as sent.
 _CE_ATTRIBUTE = cs.nullable_schema(cs.str_schema(strict=True))
@@ -79,6 +86,8 @@ class _Union:
         return added
 
     def _payload_schema(self, spec: EventSpec) -> Any:
+        from pydantic import TypeAdapter  # only when a type is met: keeps the import of decode light
+
         adapter: TypeAdapter[Any] = TypeAdapter(spec.model)
         adapter.validate_python({})  # builds the deferred schema; every payload field is optional
         schema: Any = adapter.core_schema
@@ -106,23 +115,28 @@ _UNION = _Union()
 
 def decode_fast(raw: bytes) -> list[DataWorksEvent] | None:
     """The events of ``raw`` when it is the common case; ``None`` to let the general path decide."""
-    if not fits(raw):
+    size = len(raw)
+    if not size or size > MAX_STRING_CHARS or (size >= MAX_ARRAY_ITEMS and not fits(raw)):
+        return None  # (fits() inlined for the usual size: this runs once per event)
+    if raw[0] != _OPEN_OBJECT:
+        return _batch(raw) if raw.lstrip(_WHITESPACE)[:1] == b"[" else None
+    try:  # one event, the usual delivery
+        fields = _UNION.one.validate_json(raw)
+    except ValidationError as exc:
+        fields = _validate_again(raw, batch=False) if _tag_problem(exc) else None
+    except AttributeError:  # no union yet
+        fields = _validate_again(raw, batch=False)
+    if fields is None:
         return None
-    if raw[:1] == b"{":  # one event, the usual delivery
-        try:
-            fields = _UNION.one.validate_json(raw)
-        except ValidationError as exc:
-            if not _tag_problem(exc):
-                return None
-            fields = _validate_again(raw, batch=False)
-        except AttributeError:  # no union yet
-            fields = _validate_again(raw, batch=False)
-        if fields is None:
-            return None
-        event = _one(fields, raw)
-        return None if event is None else [event]
-    if raw.lstrip(_WHITESPACE)[:1] != b"[":
-        return None
+    payload = fields.pop("data", None)
+    if type(payload) in _ATTRIBUTE_TYPES:  # not a payload: the FC-direct member validated it
+        event = None if payload is not None or "data" in fields else _fc_direct(fields, raw)
+    else:
+        event = _cloudevent(fields, payload, (raw, "data"))
+    return None if event is None else [event]
+
+
+def _batch(raw: bytes) -> list[DataWorksEvent] | None:
     elements = _validate_again(raw, batch=True)
     if elements is None:
         return None
@@ -158,22 +172,16 @@ def _tag_problem(exc: ValidationError) -> bool:
     return all(error["type"] in _TAG_PROBLEMS for error in exc.errors(include_url=False, include_input=False))
 
 
-def _one(fields: dict[str, Any], raw: bytes) -> DataWorksEvent | None:
-    payload = fields.pop("data", None)
-    if isinstance(payload, WireModel):  # the CloudEvent member validated it
-        return _cloudevent(fields, payload, (raw, "data"))
-    if payload is not None or "data" in fields:  # "data" beside an FC-direct wrapper: not its shape
-        return None
-    return _fc_direct(fields, raw)
-
-
 def _cloudevent(attributes: dict[str, Any], payload: Any, data: tuple[Any, ...]) -> DataWorksEvent | None:
     get = attributes.get
-    spec = BY_TYPE.get(str(get("type")))  # the union's tag (the last "type", as for json.loads)
+    spec = BY_TYPE.get(get("type", ""))  # the union's tag (the last "type", as for json.loads)
     message_id = get("id")
     if spec is None or not message_id:  # every other attribute is text or null (the union says so)
         return None
-    return make_event(
+    event: DataWorksEvent = _new(DataWorksEvent)
+    _set(
+        event,
+        "__dict__",
         {
             "message_id": message_id,
             "type": spec.type,
@@ -191,8 +199,9 @@ def _cloudevent(attributes: dict[str, Any], payload: Any, data: tuple[Any, ...])
             "event_category_type": None,
             "extension_biz_id": None,
             "_data": data,
-        }
+        },
     )
+    return event
 
 
 def _fc_direct(attributes: dict[str, Any], raw: bytes) -> DataWorksEvent | None:

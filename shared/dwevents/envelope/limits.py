@@ -1,43 +1,48 @@
-"""Size, depth and digit limits, applied before any value is converted.
+"""Limits of the document as a whole, applied before any value is converted.
 
-Documented payloads are small and shallow. An input far outside that shape is refused here, with an
-error naming the field, instead of failing later where nothing can say why: ``int()`` of a literal
-longer than ``sys.get_int_max_str_digits()`` raises ``ValueError``, ``float()`` of a 309-digit integer
-raises ``OverflowError`` (a limit rule comparing sizes), a 10⁶-item comma list takes seconds to
+Documented payloads are small and shallow. An input far outside that shape is refused, with an error
+naming the field, instead of failing later where nothing can say why: ``int()`` of a literal longer
+than ``sys.get_int_max_str_digits()`` raises ``ValueError``, a 10⁶-item array takes seconds to
 validate, 300 levels of nesting exhaust pydantic's serialiser and Python's recursion limit.
+
+Here: the input's size, its depth (:data:`MAX_DEPTH`), the length of any text, the number of items in
+any array, and integer literals too long for ``int()``. The values a payload model converts (an
+integer field, an unknown field, a comma list) carry their own limits, the same whichever path reads
+them: :mod:`dwevents.models.limits` (integers of at most 100 digits, unknown fields at most 48 levels
+deep) and ``MAX_LIST_ITEMS``. Together they keep every decoded event within :data:`MAX_DEPTH`.
 
 Two ways through, with the same result:
 
-* :func:`fits` proves the common case on the raw JSON bytes with a few C-speed counts: no more
-  brackets than :data:`MAX_DEPTH` (so no deeper nesting), no run of digits longer than
-  :data:`MAX_NUMBER_DIGITS`, no more commas than :data:`MAX_ARRAY_ITEMS`, no text longer than
-  :data:`MAX_STRING_CHARS`. Real events pass, and pydantic-core's parser reads them in one pass;
-* anything else is parsed by :func:`loads` (number literals read by hooks that refuse to convert an
-  oversized one) and walked by :func:`check`, which names the first value over a limit.
+* bytes of a known event type go through pydantic-core in one pass: :func:`fits` checks the size
+  (which bounds every text) and, for large inputs, the number of commas (which bounds every array);
+  the envelope's attributes must be text and the payload's shape is the model's, so the depth needs no
+  count (:mod:`dwevents.envelope.fast`);
+* anything else is parsed by :func:`loads` (an integer literal too long for ``int()`` is left as a
+  marker, never converted) and walked by :func:`check`, which names the first value over a limit.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import sys
 from typing import Any
 
 from dwevents.errors import DecodeError
-from dwevents.models.base import MAX_LIST_ITEMS
+from dwevents.models.limits import (
+    MAX_ARRAY_ITEMS,
+    MAX_LIST_ITEMS,
+    MAX_NUMBER_DIGITS,
+    MAX_UNKNOWN_DEPTH,
+    TOO_MANY_DIGITS,
+)
 
 #: FC's synchronous invocation payload limit; anything larger cannot be a real delivery.
 MAX_INPUT_BYTES = 32 * 1024 * 1024
 #: Deepest nesting accepted. Documented payloads nest fewer than 10 levels; a limit far above that keeps
 #: every later step (validation, hashing, logging, dumping) clear of Python's recursion limit.
 MAX_DEPTH = 64
-#: Most digits in a number (a literal, or text that is only a number). DataWorks ids are Longs (19
-#: digits); 100 keeps every number clear of ``float()`` overflow (309 digits) and of ``int()``'s
-#: ``int_max_str_digits`` (4300).
-MAX_NUMBER_DIGITS = 100
 #: Longest text (value or key). Whole events are far smaller (EventBridge events are at most 256 KiB).
 MAX_STRING_CHARS = 1024 * 1024
-#: Most items in one JSON array (CommaList fields have their own, smaller, :data:`MAX_LIST_ITEMS`).
-MAX_ARRAY_ITEMS = 100_000
 
 __all__ = [
     "MAX_ARRAY_ITEMS",
@@ -46,31 +51,26 @@ __all__ = [
     "MAX_LIST_ITEMS",
     "MAX_NUMBER_DIGITS",
     "MAX_STRING_CHARS",
+    "MAX_UNKNOWN_DEPTH",
     "check",
     "fits",
     "loads",
 ]
 
-#: Digits → "0" and "{" → "[": one translation, then one count (brackets) and one search (digit runs).
-_GATE = bytes.maketrans(b"123456789{", b"000000000[")
-_LONG_NUMBER = b"0" * (MAX_NUMBER_DIGITS + 1)
-_INT_BOUND = 10**MAX_NUMBER_DIGITS
-_NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
-
 TOO_DEEP = f"input is nested too deeply (more than {MAX_DEPTH} levels)"
-TOO_MANY_DIGITS = f"number longer than {MAX_NUMBER_DIGITS} digits"
 TOO_LONG_TEXT = f"text longer than {MAX_STRING_CHARS} characters"
 TOO_LONG_KEY = f"key longer than {MAX_STRING_CHARS} characters"
 TOO_MANY_ITEMS = f"array longer than {MAX_ARRAY_ITEMS} items"
+#: ``int()`` refuses literals longer than this (0: no limit); such a literal stays a marker.
+_INT_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+_INT_BITS = int(_INT_DIGITS * 3.3219) if _INT_DIGITS else 0
 
 
 def fits(raw: bytes) -> bool:
-    """Whether JSON text this size and shape is certainly within every limit (cheap, conservative)."""
+    """Whether JSON text this size is certainly within the document limits the one-pass path does not
+    check itself: every text (the size bounds it) and every array (the commas bound it)."""
     size = len(raw)
-    if size > MAX_STRING_CHARS or (size >= MAX_ARRAY_ITEMS and raw.count(b",") >= MAX_ARRAY_ITEMS):
-        return False
-    mapped = raw.translate(_GATE)
-    return mapped.count(b"[") <= MAX_DEPTH and _LONG_NUMBER not in mapped
+    return size <= MAX_STRING_CHARS and (size < MAX_ARRAY_ITEMS or raw.count(b",") < MAX_ARRAY_ITEMS)
 
 
 class _Oversized:
@@ -85,28 +85,16 @@ class _Oversized:
 OVERSIZED = _Oversized()
 
 
-def _digits(text: str) -> int:
-    return sum(1 for char in text if char.isdigit())
-
-
 def _read_int(text: str) -> Any:
-    if len(text) > MAX_NUMBER_DIGITS and _digits(text) > MAX_NUMBER_DIGITS:
+    if _INT_DIGITS and len(text) > _INT_DIGITS and len(text.lstrip("-")) > _INT_DIGITS:
         return OVERSIZED
     return int(text)
 
 
-def _read_float(text: str) -> Any:
-    if len(text) > MAX_NUMBER_DIGITS and _digits(text) > MAX_NUMBER_DIGITS:
-        return OVERSIZED
-    return float(text)
-
-
 def loads(text: str) -> Any:
-    """``json.loads`` that never converts an oversized number literal (left as a marker for :func:`check`).
-
-    Raises what ``json.loads`` raises (``JSONDecodeError``, ``RecursionError``).
-    """
-    return json.loads(text, parse_int=_read_int, parse_float=_read_float)
+    """``json.loads`` that never converts an integer literal too long for ``int()`` (left as a marker
+    for :func:`check`). Raises what ``json.loads`` raises (``JSONDecodeError``, ``RecursionError``)."""
+    return json.loads(text, parse_int=_read_int)
 
 
 def _join(path: str, key: Any) -> str:
@@ -118,15 +106,9 @@ def _join(path: str, key: Any) -> str:
 def _scalar_problem(value: Any) -> str | None:
     kind = type(value)
     if kind is str:
-        if len(value) <= MAX_NUMBER_DIGITS:
-            return None
-        if len(value) > MAX_STRING_CHARS:
-            return TOO_LONG_TEXT
-        if _NUMBER_TEXT.fullmatch(value) and _digits(value) > MAX_NUMBER_DIGITS:
-            return TOO_MANY_DIGITS
-        return None
-    if kind is int:
-        return TOO_MANY_DIGITS if (value >= _INT_BOUND or value <= -_INT_BOUND) else None
+        return TOO_LONG_TEXT if len(value) > MAX_STRING_CHARS else None
+    if kind is int:  # an int handed over already parsed: str() of it must work (ids, messages, hashes)
+        return TOO_MANY_DIGITS if _INT_BITS and value.bit_length() > _INT_BITS else None
     if value is OVERSIZED:
         return TOO_MANY_DIGITS
     return None

@@ -1,10 +1,10 @@
 """Bytes or text → JSON value, within the limits of :mod:`dwevents.envelope.limits`.
 
-The common case is one pass through pydantic-core's JSON parser (``pydantic_core.from_json``, faster
-than ``json.loads``) after :func:`~dwevents.envelope.limits.fits` has proved the text within every
-limit. Anything else (too large, a long digit run, a BOM, text that is not JSON, a lone surrogate) is
-read by the standard library, so error messages keep ``json``'s wording with line and column, and is
-then checked value by value.
+Text is read by pydantic-core's JSON parser (``pydantic_core.from_json``, faster than ``json.loads``)
+when it can; anything it refuses (too large, a BOM, text that is not JSON, a lone surrogate, an integer
+literal too long for ``int()``) is read by the standard library, so error messages keep ``json``'s
+wording with line and column. Either way the caller checks the result value by value
+(:func:`~dwevents.envelope.limits.check`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,13 @@ from dwevents.envelope import limits
 from dwevents.errors import DecodeError
 
 
-def read_document(raw: Any) -> tuple[Any, bool]:
-    """The JSON value of ``raw`` and whether it is already known to be within the limits.
-
-    Parsed values (a dict or list given by the caller) pass through unchecked (``False``): the caller
-    runs :func:`~dwevents.envelope.limits.check` per element, so one bad element of a batch does not
-    hide the others.
+def read_document(raw: Any) -> Any:
+    """The JSON value of ``raw``, not yet checked against the limits: the caller runs
+    :func:`~dwevents.envelope.limits.check` per element, so one bad element of a batch does not hide the
+    others. Parsed values (a dict or list) pass through as they are.
     """
     if isinstance(raw, (Mapping, list)):
-        return raw, False
+        return raw
     if isinstance(raw, (bytes, bytearray, memoryview)):
         if len(raw) > limits.MAX_INPUT_BYTES:
             raise DecodeError(
@@ -36,7 +34,7 @@ def read_document(raw: Any) -> tuple[Any, bool]:
         data = raw if isinstance(raw, bytes) else bytes(raw)
         if limits.fits(data):
             try:
-                return from_json(data), True
+                return from_json(data)
             except ValueError:
                 pass  # the standard library says why, in its own words
         try:
@@ -50,14 +48,14 @@ def read_document(raw: Any) -> tuple[Any, bool]:
             )
         parsed = _fast(raw)
         if parsed is not _FAILED:
-            return parsed, True
+            return parsed
         text = raw
     else:
         raise DecodeError(f"expected bytes, str, dict or list, got {type(raw).__name__}")
     if not text.strip():
         raise DecodeError("input is empty: expected a JSON event or an array of events")
     try:
-        return limits.loads(text), False
+        return limits.loads(text)
     except json.JSONDecodeError as exc:
         raise DecodeError(f"input is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
@@ -69,11 +67,11 @@ def read_document(raw: Any) -> tuple[Any, bool]:
 def parse_json(raw: bytes | bytearray | str | Mapping[str, Any] | list[Any]) -> Any:
     """Bytes / text → JSON value with a clear error; parsed values pass through.
 
-    Every value of the result is within the limits (the whole document is checked; use
+    Every value of the result is within the document limits (the whole document is checked; use
     :func:`dwevents.envelope.decode_batch` to check a batch element by element).
     """
-    document, checked = read_document(raw)
-    if not checked and not isinstance(raw, (Mapping, list)):
+    document = read_document(raw)
+    if not isinstance(raw, (Mapping, list)):
         limits.check(document)
     return document
 
@@ -89,15 +87,19 @@ def read_nested(
     if isinstance(value, str):
         parsed = _fast(value)
         if parsed is not _FAILED:
+            limits.check(parsed, where=where, index=index)
             return parsed
         text = value
     else:
         data = bytes(value)
         if limits.fits(data):
             try:
-                return from_json(data)
+                parsed = from_json(data)
             except ValueError:
                 pass
+            else:
+                limits.check(parsed, where=where, index=index)
+                return parsed
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ValidationError
 
 from dwevents.catalogue import EventSpec
 from dwevents.errors import DecodeError
-from dwevents.models.base import GenericPayload, WireModel
+from dwevents.models.limits import NUMBER_BOUND, TOO_MANY_DIGITS
+
+if TYPE_CHECKING:  # the models are imported when the first event needs one, not with the envelope
+    from dwevents.models.base import WireModel
 
 _VALIDATORS: dict[str, Any] = {}
 
@@ -24,6 +27,10 @@ def _validator(spec: EventSpec | None) -> Any:
     key = spec.type if spec is not None else ""
     found = _VALIDATORS.get(key)
     if found is None:
+        from pydantic import TypeAdapter  # only when a type is met: keeps the import of decode light
+
+        from dwevents.models.base import GenericPayload
+
         adapter: TypeAdapter[Any] = TypeAdapter(spec.model if spec is not None else GenericPayload)
         adapter.validate_python({})  # builds the deferred schema; every payload field is optional
         found = _VALIDATORS[key] = adapter.validator
@@ -80,13 +87,19 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
     # Prefer the deepest location; union branches produce one error per branch at the same place.
     best = max(errors, key=lambda e: len([p for p in e["loc"] if not _is_branch(p)]))
     loc = _format_loc(best["loc"])
-    friendly = _FRIENDLY.get(best["type"])
+    kind, context = best["type"], best.get("ctx") or {}
+    if kind in ("less_than", "greater_than") and NUMBER_BOUND in map(abs, context.values()):
+        kind = "value_limit"  # a Long's bound: say why in words, not with a 100-digit number
+        best = {**best, "msg": TOO_MANY_DIGITS}
+    elif kind == "value_limit" and context.get("path"):  # the item inside an unknown value
+        loc = f"{loc}{context['path']}" if loc else str(context["path"]).lstrip(".")
+    friendly = _FRIENDLY.get(kind)
     if friendly is None:
         msg = str(best.get("msg", "invalid value"))
         friendly = msg[:1].lower() + msg[1:]
         if friendly.startswith("value error, "):
             friendly = friendly[len("value error, ") :]
-    if best["type"] not in ("missing", "value_error") and "input" in best:
+    if kind not in ("missing", "value_error", "value_limit") and "input" in best:
         friendly = f"{friendly}, got {_short(best['input'])}"
     extra = len({_format_loc(e["loc"]) for e in errors}) - 1
     if extra > 0 and not all(_format_loc(e["loc"]) == loc for e in errors):

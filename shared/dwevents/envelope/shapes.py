@@ -21,7 +21,6 @@ payload models never read envelope fields.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -132,6 +131,8 @@ def _rawdata(doc: Mapping[str, Any], index: int | None) -> DataWorksEvent:
     code = _payload_code(doc)
     spec = lookup_code(code) if code else None
     payload = validate_payload(spec, doc, "data", index)
+    import hashlib  # RawData only (an opt-in delivery): not on every function's import path
+
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]
     return make_event(
         {

@@ -7,6 +7,8 @@ Conventions every payload model follows:
 * unknown fields are kept (``extra="allow"``) and exported again on dump;
 * numbers that arrive as strings are coerced (pydantic lax mode), ids that arrive as numbers where the
   docs say String are coerced to ``str``;
+* integers are :data:`~dwevents.models.limits.Long` and unknown values
+  :data:`~dwevents.models.limits.Unknown`: limited in size and depth (see :mod:`dwevents.models.limits`);
 * coded values use ``Enum | int`` (or ``Enum | str``) so a value DataWorks adds tomorrow still decodes;
 * times are timezone-aware: epoch milliseconds are UTC, ``yyyy-MM-dd HH:mm:ss`` strings are
   Asia/Shanghai (UTC+8, no DST since 1991, so a fixed offset needs no tz database).
@@ -22,6 +24,8 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+
+from dwevents.models.limits import MAX_LIST_ITEMS, Long, Unknown, bounded, check_unknown
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -43,6 +47,9 @@ class WireModel(BaseModel):
         defer_build=True,
     )
 
+    #: Unknown fields, kept as sent within the limits of :data:`~dwevents.models.limits.Unknown`.
+    __pydantic_extra__: dict[str, Unknown]
+
     def to_wire(self) -> dict[str, Any]:
         """JSON-ready dict with the wire names (what the CLI prints)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -52,18 +59,18 @@ class DataWorksPayload(WireModel):
     """Fields the documentation shows on (nearly) every DataWorks payload. All optional on purpose."""
 
     event_code: str | None = None
-    tenant_id: int | None = None
+    tenant_id: Long | None = None
 
 
 def _to_datetime(value: Any) -> Any:
     """Epoch ms / s (number or numeric string) → aware UTC; 'yyyy-MM-dd HH:mm:ss' → Asia/Shanghai."""
     kind = type(value)
     if kind is int:  # epoch milliseconds, the wire's usual form: converted here, without another call
-        seconds = value / 1000.0 if not -100_000_000_000 < value < 100_000_000_000 else float(value)
-        try:
+        try:  # an int too large for a float overflows in the division already
+            seconds = value / 1000.0 if not -100_000_000_000 < value < 100_000_000_000 else float(value)
             return _fromtimestamp(seconds, _UTC)
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"timestamp {float(value):.6g} is out of range") from None
+            raise ValueError(f"timestamp {str(value)[:24]} is out of range") from None
     if kind is float:
         return _from_epoch(value)
     if kind is str:
@@ -82,7 +89,11 @@ def _to_datetime(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("expected a timestamp, got a boolean")
     if isinstance(value, (int, float)):
-        return _from_epoch(float(value))
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"timestamp {str(int(value))[:24]} is out of range") from None
+        return _from_epoch(number)
     return value
 
 
@@ -139,15 +150,12 @@ def _json_text(value: Any) -> Any:
         if not text:
             return None
         try:
-            return json.loads(text)
+            return check_unknown(json.loads(text))
         except json.JSONDecodeError as exc:
             raise ValueError(f"expected JSON text, got {text[:40]!r} ({exc.msg})") from exc
+        except RecursionError:
+            raise ValueError("expected JSON text, got text nested too deeply") from None
     return value
-
-
-#: Most items a comma-separated list (or the array in its place) may hold: node and instance id lists
-#: are tens long; a 10⁶-item list would take seconds to validate and is refused by name instead.
-MAX_LIST_ITEMS = 10_000
 
 
 def _comma_list(value: Any) -> Any:
@@ -238,7 +246,8 @@ def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> PlainValidator:
 
     def convert(value: Any) -> Any:
         if type(value) is int:  # the wire's usual form: one dict lookup
-            return by_value.get(value, value)
+            member = by_value.get(value)
+            return member if member is not None else bounded(value)
         if type(value) is str:  # a documented name or a code as text, without a raised exception
             member = names.get(_norm(value))
             if member is not None:
@@ -256,7 +265,7 @@ def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> PlainValidator:
         try:
             return enum_cls(number)
         except ValueError:
-            return number
+            return bounded(number)
 
     return PlainValidator(convert)
 
@@ -336,7 +345,9 @@ __all__ = [
     "EpochBizDate",
     "GenericPayload",
     "JsonText",
+    "Long",
     "Timestamp",
+    "Unknown",
     "WireModel",
     "field_value",
     "int_code",

@@ -1,9 +1,10 @@
 """Data Quality payloads: check results and feedback, and the rule / monitor pre-events.
 
-Field names follow the DataWorks "Event list and message format" page (reference §2.5). Known quirks
-handled here: the feedback sample has no ``eventCode``; the only "batch update rules" sample is really
-the single-rule update (``eventCode: update-data-quality-rule``); ``runtimeConf`` is JSON text; the
-notification receivers key is misspelt ``notificaionReceivers`` on the wire.
+Field names follow "Development Reference: Event List and Message Format"
+(https://www.alibabacloud.com/help/en/dataworks/user-guide/formats-of-event-messages-sent-to-eventbridge).
+Known quirks handled here: the feedback sample has no ``eventCode``; the only "batch update
+rules" sample is really the single-rule update (``eventCode: update-data-quality-rule``);
+``runtimeConf`` is JSON text; the notification receivers key is misspelt ``notificaionReceivers``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from dwevents.models.data_quality_codes import (  # the value sets, re-exported:
     TriggerType,
     TriggerTypeCode,
 )
+from dwevents.models.limits import Long, Unknown
 
 
 def _number_or_text(value: Any) -> Any:
@@ -71,15 +73,15 @@ DqBizDate = EpochBizDate
 class DqcCheckFeedbackPayload(DataWorksPayload):
     """dqc-check-feedback-event: a user commented on a check result (sample has no eventCode)."""
 
-    rule_id: int | None = None
-    rule_check_id: int | None = None
+    rule_id: Long | None = None
+    rule_check_id: Long | None = None
     feedback_content: str | None = None
     create_user: str | None = None
     task_id: str | None = None
     begin_time: Timestamp | None = None
     env_type: EnvTypeCode | None = None
     project_name: str | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
 
 
 class ReferenceValue(WireModel):
@@ -101,12 +103,12 @@ class SampleValue(WireModel):
 class DqcCheckFinishedPayload(DataWorksPayload):
     """dqc-check-finished-event: one rule was checked; the result and the samples behind it."""
 
-    id: int | None = None
-    project_id: int | None = None
+    id: Long | None = None
+    project_id: Long | None = None
     project_name: str | None = None
     task_id: str | None = None
-    entity_id: int | None = None
-    rule_id: int | None = None
+    entity_id: Long | None = None
+    rule_id: Long | None = None
     rule_name: str | None = None
     table_name: str | None = None
     #: The checked column (wire name ``property``, renamed so it does not shadow the builtin).
@@ -138,13 +140,13 @@ class DqcCheckFinishedPayload(DataWorksPayload):
     trend: str | None = None
     expect_value: float | None = None
     op: str | None = None
-    template_id: int | None = None
-    checker_type: int | None = None
+    template_id: Long | None = None
+    checker_type: Long | None = None
     is_prediction: bool | None = None
     comment: str | None = None
     # In the sample, not in the field table: types not documented, kept loose.
-    check_result_status: int | str | None = None
-    feedback_status: int | str | None = None
+    check_result_status: Long | str | None = None
+    feedback_status: Long | str | None = None
     whether_to_filter_dirty_data: bool | str | None = None
 
     @property
@@ -190,7 +192,7 @@ class CheckingConfig(WireModel):
 class DataQualityRule(WireModel):
     """One quality rule as the rule pre-events describe it."""
 
-    id: int | None = None
+    id: Long | None = None
     name: str | None = None
     enabled: bool | None = None
     severity: DqSeverityCode | None = None
@@ -203,7 +205,7 @@ class DataQualityRule(WireModel):
 class _DqOperation(DataWorksPayload):
     """Who did what, when, in which workspace: common to every Data Quality pre-event."""
 
-    project_id: int | None = None
+    project_id: Long | None = None
     operator: str | None = None
     operation_time: Timestamp | None = None
 
@@ -211,7 +213,7 @@ class _DqOperation(DataWorksPayload):
 class DataQualityRulesPayload(_DqOperation):
     """batch-create-data-quality-rules: rules about to be created on one table."""
 
-    data_quality_task_id: int | None = None
+    data_quality_task_id: Long | None = None
     target: RuleTarget | None = None
     rules: list[DataQualityRule] | None = None
 
@@ -219,7 +221,7 @@ class DataQualityRulesPayload(_DqOperation):
 class DataQualityRulePayload(_DqOperation, DataQualityRule):
     """update-data-quality-rule: one rule, its fields at the top level."""
 
-    data_quality_task_id: int | None = None
+    data_quality_task_id: Long | None = None
     target: RuleTarget | None = None
 
 
@@ -246,7 +248,7 @@ class DataQualityRulesUpdatePayload(DataQualityRulePayload):
 class DataQualityIdsPayload(_DqOperation):
     """batch-delete-data-quality-rules / batch-delete-data-quality-evaluation-tasks."""
 
-    ids: CommaList[int] | None = None
+    ids: CommaList[Long] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,7 +259,7 @@ class DataQualityIdsPayload(_DqOperation):
 class EvaluationTrigger(WireModel):
     type: TriggerTypeCode | None = None
     #: Scheduling node IDs whose instances trigger the monitor.
-    task_ids: CommaList[int] | None = None
+    task_ids: CommaList[Long] | None = None
 
 
 class EvaluationHook(WireModel):
@@ -269,7 +271,7 @@ class EvaluationHook(WireModel):
 class NotificationReceiver(WireModel):
     receiver_type: str | None = None
     receiver_values: CommaList[str] | None = None
-    extension: Any = None
+    extension: Unknown = None
 
 
 class NotificationSetting(WireModel):
@@ -296,9 +298,9 @@ class EvaluationTaskPayload(_DqOperation):
     description: str | None = None
     target: RuleTarget | None = None
     trigger: EvaluationTrigger | None = None
-    data_source_id: int | None = None
+    data_source_id: Long | None = None
     #: JSON text on the wire (engine settings such as the queue); parsed here.
-    runtime_conf: JsonText[dict[str, Any]] | None = None
+    runtime_conf: JsonText[dict[str, Unknown]] | None = None
     rules: list[DataQualityRule] | None = None
     hooks: list[EvaluationHook] | None = None
     notifications: EvaluationNotifications | None = None
@@ -307,14 +309,14 @@ class EvaluationTaskPayload(_DqOperation):
 class EvaluationTaskClonePayload(_DqOperation):
     """clone-data-quality-evaluation-task: copy monitor ``id`` onto other tables."""
 
-    id: int | None = None
+    id: Long | None = None
     targets: list[RuleTarget] | None = None
 
 
 class EvaluationTaskNotificationPayload(_DqOperation):
     """create- / delete-data-quality-evaluation-task-notification (no delete sample in the docs)."""
 
-    data_quality_evaluation_task_id: int | None = None
+    data_quality_evaluation_task_id: Long | None = None
     #: Email, SMS, Phone, Lark, WeChat, DingTalk or Custom Webhook; the sample sends ``sms``.
     channel: str | None = None
     receiver_value: str | None = None
@@ -323,7 +325,7 @@ class EvaluationTaskNotificationPayload(_DqOperation):
 class EvaluationTaskNotificationUpdatePayload(_DqOperation):
     """update-data-quality-evaluation-task-notification: one channel/receiver replaced by another."""
 
-    data_quality_evaluation_task_id: int | None = None
+    data_quality_evaluation_task_id: Long | None = None
     current_channel: str | None = None
     current_receiver_value: str | None = None
     updated_channel: str | None = None

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Discriminator, Tag, model_validator
 
 from dwevents.models.base import SHANGHAI, CommaList, DataWorksPayload, Timestamp, WireModel
+from dwevents.models.limits import Long
 
 _REGEX_CHARS = frozenset("*?+[]()|^$\\{}")
 
@@ -81,8 +82,8 @@ class _StartDiJobBase(DataWorksPayload):
     #: Name of the sync solution / job.
     extension_biz_name: str | None = None
     #: Workspace id (V2 messages carry only this, no ``projectId``).
-    app_id: int | None = None
-    project_id: int | None = None
+    app_id: Long | None = None
+    project_id: Long | None = None
     #: False when the job has more than 500 tables; ``tableMapping`` is then absent.
     show_table_mapping: bool | None = None
     table_mapping: list[TableMapping] | None = None
@@ -102,7 +103,7 @@ class StartDiJobV1(_StartDiJobBase):
 
     variant: ClassVar[Literal["v1", "v2"]] = "v1"
 
-    id: int | None = None
+    id: Long | None = None
 
     @property
     def job_id(self) -> int | None:
@@ -114,7 +115,7 @@ class StartDiJobV2(_StartDiJobBase):
 
     variant: ClassVar[Literal["v1", "v2"]] = "v2"
 
-    job_id: int | None = None
+    job_id: Long | None = None
 
 
 def _start_di_job_variant(value: Any) -> str:
@@ -139,7 +140,7 @@ StartDiJobPayload = Annotated[
 class BatchJobTables(WireModel):
     """The table mapping of one job inside a batch start."""
 
-    id: int | None = None
+    id: Long | None = None
     extension_biz_name: str | None = None
     table_mapping: list[TableMapping] | None = None
 
@@ -151,11 +152,11 @@ class BatchStartDiJobPayload(DataWorksPayload):
     extension_biz_id: str | None = None
     #: Comma-joined job names on the wire.
     extension_biz_name: CommaList[str] | None = None
-    app_id: int | None = None
-    project_id: int | None = None
+    app_id: Long | None = None
+    project_id: Long | None = None
     #: ``prod`` in the sample.
     env: str | None = None
-    job_ids: list[int] | None = None
+    job_ids: list[Long] | None = None
     setting: DiJobSetting | None = None
     show_table_mapping: bool | None = None
     table_mappings: list[BatchJobTables] | None = None

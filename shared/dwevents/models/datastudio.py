@@ -1,7 +1,8 @@
 """Data Studio payloads: node changes, file commit/deploy/delete/run/review, table commit/deploy.
 
-Field names and types follow the DataWorks "Event list and message format" page (§2.1 of the project
-reference). The documented samples disagree with the tables in places; the models accept both:
+Field names and types follow "Development Reference: Event List and Message Format"
+(https://www.alibabacloud.com/help/en/dataworks/user-guide/formats-of-event-messages-sent-to-eventbridge).
+The documented samples disagree with the tables in places; the models accept both:
 
 * ``schedulerType`` is documented as ``NORMAL(0)`` … and sent as the *name* (``"NORMAL"``); a code is
   accepted too, and an unknown name or code is kept as it came;
@@ -21,6 +22,7 @@ from typing import Annotated, Any
 from pydantic import PlainSerializer
 
 from dwevents.models.base import DataWorksPayload, Timestamp, int_code, str_code
+from dwevents.models.limits import Long
 
 
 class SchedulerType(IntEnum):
@@ -99,7 +101,7 @@ class NodeChangePayload(DataWorksPayload):
     The deletion sample has no ``eventCode`` but a ``datasource``; create/update carry ``blockBusiness``.
     """
 
-    node_id: int | None = None
+    node_id: Long | None = None
     node_name: str | None = None
     #: Code type name as ListFileType spells it, e.g. ``ODPS_SQL``.
     program_type: str | None = None
@@ -107,12 +109,12 @@ class NodeChangePayload(DataWorksPayload):
     scheduler_type: SchedulerTypeValue | None = None
     owner_id: str | None = None
     #: 1, 3, 5, 7 or 8; larger runs first.
-    priority: int | None = None
-    baseline_id: int | None = None
+    priority: Long | None = None
+    baseline_id: Long | None = None
     repeatability: bool | None = None
     create_time: Timestamp | None = None
     modify_time: Timestamp | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
     operator: str | None = None
     block_business: bool | None = None
     #: node-change-deleted only.
@@ -123,9 +125,9 @@ class _FileEventPayload(DataWorksPayload):
     """Fields every file event shares (delete, run, commit, deploy)."""
 
     operator: str | None = None
-    project_id: int | None = None
-    node_id: int | None = None
-    file_id: int | None = None
+    project_id: Long | None = None
+    node_id: Long | None = None
+    file_id: Long | None = None
     file_name: str | None = None
     file_type: FileTypeValue | None = None
     file_owner: str | None = None
@@ -135,14 +137,14 @@ class _FileEventPayload(DataWorksPayload):
     extension_biz_id: str | None = None
     block_business: bool | None = None
     #: In every sample (value 1) but undocumented: node / resource / function file, presumably.
-    resource_type: int | str | None = None
+    resource_type: Long | str | None = None
 
 
 class FileChangePayload(_FileEventPayload):
     """File commit / deploy (pre-event and regular event share the shape)."""
 
     change_type: ChangeTypeValue | None = None
-    file_version: int | None = None
+    file_version: Long | None = None
     data_source_name: str | None = None
 
 
@@ -158,7 +160,7 @@ class TableChangePayload(DataWorksPayload):
     """MaxCompute table commit / deploy pre-events (the sample has no ``eventCode``)."""
 
     operator: str | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
     extension_biz_id: str | None = None
     table_name: str | None = None
     #: Documented as always ``ODPS``.

@@ -1,9 +1,10 @@
 """Operation Center payloads: node pre-events, backfill, instances, workflows and monitoring alerts.
 
-Field names and value sets follow the DataWorks "Event list and message format" page (reference §2.3).
-Where the docs disagree with themselves or with the official demo, the choice is written next to the
-field. Every field is optional: real messages drop fields the tables list (most Operation Center
-pre-event samples carry no ``eventCode``, the topic / task-rule / resource-group alerts neither).
+Field names and value sets follow "Development Reference: Event List and Message Format"
+(https://www.alibabacloud.com/help/en/dataworks/user-guide/formats-of-event-messages-sent-to-eventbridge).
+Where the docs disagree with themselves or with the official demo, the choice is written
+next to the field. Every field is optional: real messages drop fields the tables list (most Operation
+Center pre-event samples carry no ``eventCode``, the topic / task-rule / resource-group alerts neither).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from dwevents.models.base import (
     DataWorksPayload,
     EpochBizDate,
     JsonText,
+    Long,
     Timestamp,
     WireModel,
     int_code,
-    str_code,
 )
 from dwevents.models.operation_center_codes import (  # the value sets, re-exported: importers keep one path
     AlarmType,
@@ -59,9 +60,9 @@ class NodeOperationPayload(DataWorksPayload):
     """undeploy-node / freeze-node / unfreeze-node pre-event: which production nodes, by whom."""
 
     operator: str | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
     #: Documented as an array; a comma-separated string is accepted too.
-    node_ids: CommaList[int] | None = None
+    node_ids: CommaList[Long] | None = None
     #: The ID of the check process in the extension.
     extension_biz_id: str | None = None
 
@@ -91,20 +92,20 @@ class BackfillDataPayload(DataWorksPayload):
     """backfill-data pre-event: the backfill about to be created (policy input for range limits)."""
 
     name: str | None = None
-    root_node_id: int | None = None
-    root_node_project_id: int | None = None
-    include_node_ids: CommaList[int] | None = None
+    root_node_id: Long | None = None
+    root_node_project_id: Long | None = None
+    include_node_ids: CommaList[Long] | None = None
     #: Excluded nodes get dry-run instances.
-    exclude_node_ids: CommaList[int] | None = None
+    exclude_node_ids: CommaList[Long] | None = None
     #: Sent as JSON *text* ``[{"bizBeginTime": "2022-04-17", "bizEndTime": "2022-04-17"}]``.
     multiple_time_periods: JsonText[list[BackfillPeriod]] | None = None
     use_multiple_time_periods: bool | None = None
     is_parallel: bool | None = None
     #: 1 = not grouped.
-    parallel_group: int | None = None
+    parallel_group: Long | None = None
     start_future_instance_immediately: bool | None = None
     order: BackfillOrderCode | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
     operator: str | None = None
     extension_biz_id: str | None = None
 
@@ -148,17 +149,17 @@ def _between(start: datetime | None, end: datetime | None) -> timedelta | None:
 class InstanceStatusChangesPayload(DataWorksPayload):
     """instance-status-changes: an auto-triggered instance moved to a new status."""
 
-    task_id: int | None = None  #: the instance ID
-    node_id: int | None = None
-    dag_id: int | None = None
+    task_id: Long | None = None  #: the instance ID
+    node_id: Long | None = None
+    dag_id: Long | None = None
     dag_type: DagTypeCode | None = None
     task_type: TaskTypeCode | None = None
     #: 1 for auto-triggered instances; the workflow ID otherwise.
-    flow_id: int | None = None
-    app_id: int | None = None  #: workspace ID
+    flow_id: Long | None = None
+    app_id: Long | None = None  #: workspace ID
     status: InstanceStatusCode | None = None
     #: "You can ignore this field" (docs).
-    op_code: int | None = None
+    op_code: Long | None = None
     create_time: Timestamp | None = None
     modify_time: Timestamp | None = None
     begin_wait_time_time: Timestamp | None = None
@@ -191,8 +192,8 @@ class InstanceChangePayload(DataWorksPayload):
 
     operator: str | None = None
     project_type: ProjectEnvCode | None = None
-    task_ids: CommaList[int] | None = None
-    project_id: int | None = None
+    task_ids: CommaList[Long] | None = None
+    project_id: Long | None = None
 
 
 class InstanceOperationPrePayload(DataWorksPayload):
@@ -205,19 +206,19 @@ class InstanceOperationPrePayload(DataWorksPayload):
     extension_biz_id: str | None = None
     #: Name of the target resource; may be a summary.
     extension_biz_name: str | None = None
-    project_id: int | None = None
-    task_ids: CommaList[int] | None = None
+    project_id: Long | None = None
+    task_ids: CommaList[Long] | None = None
     operator: str | None = None
 
 
 class ExpiredTaskInstancesDeletedPayload(DataWorksPayload):
     """expired-task-instances-deleted: DataWorks cleaned up old instances."""
 
-    deleted_task_instance_ids: CommaList[int] | None = None
+    deleted_task_instance_ids: CommaList[Long] | None = None
     owner: str | None = None
     operation_time: Timestamp | None = None
     block_business: bool | None = None
-    app_id: int | None = None
+    app_id: Long | None = None
     #: "Not used in this event" (docs).
     operator: str | None = None
 
@@ -226,11 +227,11 @@ class DeleteTaskInstanceDependenciesPayload(DataWorksPayload):
     """delete-task-instance-dependencies: upstream dependencies removed from one instance."""
 
     #: The downstream instance.
-    task_instance_id: int | None = None
-    upstream_task_instance_ids: CommaList[int] | None = None
+    task_instance_id: Long | None = None
+    upstream_task_instance_ids: CommaList[Long] | None = None
     operator: str | None = None
     operation_time: Timestamp | None = None
-    app_id: int | None = None
+    app_id: Long | None = None
     block_business: bool | None = None
 
 
@@ -240,14 +241,14 @@ class DagStatusChangesPayload(DataWorksPayload):
     #: 'yyyy-mm-dd hh24:mi:ss' on the wire; the date part is the business date.
     biz_date: BizDate | None = None
     create_time: Timestamp | None = None
-    dag_id: int | None = None
+    dag_id: Long | None = None
     dag_name: str | None = None
     dag_type: DagTypeCode | None = None
-    flow_id: int | None = None
+    flow_id: Long | None = None
     flow_name: str | None = None
     operator: str | None = None
     project_env: ProjectEnvCode | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
     status: DagStatusCode | None = None
 
 
@@ -258,50 +259,50 @@ class DagStatusChangesPayload(DataWorksPayload):
 
 class _MonitorAlertBase(DataWorksPayload):
     alarm_type: AlarmTypeCode | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
 
 
 class BaselineAlert(_MonitorAlertBase):
     """SLA_ALERT: a baseline is at risk or overdue (the only shape that carries ``eventCode``)."""
 
-    baseline_id: int | None = None
+    baseline_id: Long | None = None
     baseline_name: str | None = None
     baseline_status: BaselineStatusCode | None = None
     #: Epoch ms on the wire, read as a Shanghai calendar date.
     biz_date: EpochBizDate | None = None
     #: Cycle within the day: 1 for daily baselines, 1..24 for hourly ones.
-    in_group_id: int | None = None
-    node_id: int | None = None
-    task_id: int | None = None
+    in_group_id: Long | None = None
+    node_id: Long | None = None
+    task_id: Long | None = None
 
 
 class TopicAlert(_MonitorAlertBase):
     """TOPIC_ALERT: an event (topic) alert on an instance."""
 
-    topic_id: int | None = None
+    topic_id: Long | None = None
     #: Value set not documented: an instance status code when numeric, the text otherwise.
     task_status: Annotated[InstanceStatus | int | str, int_code(InstanceStatus, keep_text=True)] | None = None
-    node_id: int | None = None
-    task_id: int | None = None
+    node_id: Long | None = None
+    task_id: Long | None = None
 
 
 class TaskRuleAlert(_MonitorAlertBase):
     """REMIND_ALERT on nodes: a custom rule fired for one or more instances."""
 
-    remind_id: int | None = None
+    remind_id: Long | None = None
     remind_name: str | None = None
     remind_type: RemindTypeCode | None = None
     remind_unit: RemindUnitCode | None = None
     #: Comma-separated string on the wire.
-    node_ids: CommaList[int] | None = None
+    node_ids: CommaList[Long] | None = None
     #: Comma-separated string on the wire.
-    task_ids: CommaList[int] | None = None
+    task_ids: CommaList[Long] | None = None
 
 
 class ResourceGroupAlert(_MonitorAlertBase):
     """REMIND_ALERT on a resource group (usage threshold or waiting instances)."""
 
-    remind_id: int | None = None
+    remind_id: Long | None = None
     remind_name: str | None = None
     remind_type: RemindTypeCode | None = None
     remind_unit: RemindUnitCode | None = None
@@ -395,6 +396,4 @@ __all__ = [
     "TaskRuleAlert",
     "TaskType",
     "TopicAlert",
-    "int_code",
-    "str_code",
 ]

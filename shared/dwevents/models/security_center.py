@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from pydantic import Discriminator, Tag
 
 from dwevents.models.base import DataWorksPayload, Timestamp, WireModel, int_code, str_code
+from dwevents.models.limits import Long
 
 
 class GranteeType(IntEnum):
@@ -75,7 +76,7 @@ class GranteeAccount(WireModel):
     grantee_id: str | None = None
     grantee_name: str | None = None
     #: ``1`` in every sample; values undocumented.
-    grantee_type: int | str | None = None
+    grantee_type: Long | str | None = None
     grantee_type_sub: GranteeTypeValue | None = None
 
 
@@ -90,13 +91,13 @@ class MaxComputeGrant(WireModel):
     odps_table: str | None = None
     project_guid: str | None = None
     project_name: str | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
     #: A string here (a number in ``approvalContent``).
     workspace_id: str | None = None
-    env_type: int | None = None
+    env_type: Long | None = None
     owner_base_id: str | None = None
     owner_account_name: str | None = None
-    tenant_id: int | None = None
+    tenant_id: Long | None = None
     #: e.g. ``["Select", "Describe"]``.
     actions: list[str] | None = None
 
@@ -108,7 +109,7 @@ class DataServiceGrant(WireModel):
     name: str | None = None
     type: DataServiceResourceTypeValue | None = None
     resource_id: str | None = None
-    resource_version: int | None = None
+    resource_version: Long | None = None
     ds_deploy_id: str | None = None
     owner_id: str | None = None
     owner_name: str | None = None
@@ -156,8 +157,8 @@ class ApprovalContent(WireModel):
     odps_project_name: str | None = None
     #: ``"1"`` in the samples; meaning of the values undocumented.
     project_env: str | None = None
-    tenant_id: int | None = None
-    workspace_id: int | None = None
+    tenant_id: Long | None = None
+    workspace_id: Long | None = None
     grantee_accounts: list[GranteeAccount] | None = None
     array_data: list[Grant] | None = None
 
@@ -182,7 +183,7 @@ class ApprovalChangePayload(DataWorksPayload):
     """A permission request was created (pre-event) or finished (regular event)."""
 
     #: Workspace id.
-    app_id: int | None = None
+    app_id: Long | None = None
     #: ``"approval"``: a kind, not the event code.
     event_type: str | None = None
     process_id: str | None = None
@@ -218,7 +219,7 @@ class ObjectMeta(WireModel):
 class ProjectMeta(WireModel):
     """The workspace (and its environment) the tables live in."""
 
-    project_id: int | None = None
+    project_id: Long | None = None
     project_name: str | None = None
     env_code: EnvCodeValue | None = None
     label_security: bool | None = None
@@ -242,7 +243,7 @@ class ApprovalBeforeCreatePayload(DataWorksPayload):
     #: ``approval-create-before`` in the sample (also accepted as an event-code alias by the catalogue).
     event_type: str | None = None
     operator: str | None = None
-    project_id: int | None = None
+    project_id: Long | None = None
     order: PermissionOrder | None = None
 
 

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Annotated
 
 from dwevents.models.base import DataWorksPayload, str_code
+from dwevents.models.limits import Long
 
 
 class ModuleType(str, Enum):
@@ -81,7 +82,7 @@ class _TransferPayload(DataWorksPayload):
     query_dw_project_id: str | None = None
     query_dw_project_name: str | None = None
     #: Bytes.
-    file_size: int | None = None
+    file_size: Long | None = None
     block_business: bool | None = None
 
     @property
@@ -97,7 +98,7 @@ class DownloadResourcesPayload(_TransferPayload):
     module_type: ModuleTypeValue | None = None
     file_name: str | None = None
     #: Rows in the file (a string on the wire in the sample).
-    data_row_size: int | None = None
+    data_row_size: Long | None = None
     sql_text: str | None = None
     #: File-download event only: the downloading user's address.
     ip: str | None = None
