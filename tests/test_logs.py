@@ -66,3 +66,99 @@ def test_given_an_error_text_then_the_report_keeps_one_bounded_scrubbed_line() -
     text = logs.error_text("failed:\n token=CAIS-abcdef-123456 " + "x" * 5000)
     assert text is not None and "\n" not in text and "CAIS-abcdef-123456" not in text
     assert len(text) == logs.MAX_ERROR_CHARS and text.endswith("…")
+
+
+# -- the direct audit line (logs.write_direct) ---------------------------------------------------------
+
+
+@pytest.fixture
+def installed(monkeypatch: pytest.MonkeyPatch) -> tuple[logging.Logger, list[str]]:
+    """The ``dwevents`` logger as :func:`logs.configure` leaves it, writing into a list."""
+
+    class Stream:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def write(self, text: str) -> None:
+            self.lines.append(text)
+
+        def flush(self) -> None:
+            pass
+
+    stream = Stream()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    root = logging.getLogger("dwevents")
+    monkeypatch.setattr(root, "handlers", [handler])
+    monkeypatch.setattr(root, "propagate", False)
+    monkeypatch.setattr(root, "level", logging.INFO)
+    monkeypatch.setattr(logs, "_HANDLER", handler)
+    return logging.getLogger("dwevents.audit"), stream.lines
+
+
+def _without_time(text: str) -> dict[str, object]:
+    line = json.loads(text)
+    assert isinstance(line.pop("time"), str)
+    return line
+
+
+def test_given_the_installed_handler_then_the_direct_line_is_the_line_logging_writes(
+    installed: tuple[logging.Logger, list[str]],
+) -> None:
+    """GIVEN the handler configure() installs, WHEN a line is written directly and through logging,
+    THEN both lines hold the same fields (only the time may differ)."""
+    logger, lines = installed
+    extra = {"record": {"audit": True, "workspace_id": 42, "metrics": [{"value": 1.5}], "name": "é"}}
+    with logs.log_context(request_id="r-1", message_id="m-1"):
+        assert logs.write_direct(logger, "audit x processed", extra)
+        logger.info("audit %s %s", "x", "processed", extra=extra)
+    assert len(lines) == 2 and all(line.endswith("\n") for line in lines)
+    assert _without_time(lines[0]) == _without_time(lines[1])
+    assert list(json.loads(lines[0])) == list(json.loads(lines[1]))  # same key order too
+
+
+def test_given_a_handler_or_filter_added_then_the_direct_path_steps_aside(
+    installed: tuple[logging.Logger, list[str]],
+) -> None:
+    """GIVEN a user handler on the way, or a filter, WHEN writing directly, THEN nothing is written and
+    False comes back (the caller logs through logging, so the user's handler sees the line)."""
+    logger, lines = installed
+    extra_handler = logging.NullHandler()
+    logger.addHandler(extra_handler)
+    try:
+        assert not logs.write_direct(logger, "m", {})
+    finally:
+        logger.removeHandler(extra_handler)
+    only_some = logging.Filter("nothing")
+    logging.getLogger("dwevents").addFilter(only_some)
+    try:
+        assert not logs.write_direct(logger, "m", {})
+    finally:
+        logging.getLogger("dwevents").removeFilter(only_some)
+    assert lines == []
+    assert logs.write_direct(logger, "m", {})
+
+
+def test_given_a_line_holding_a_secret_then_the_direct_path_leaves_it_to_the_scrubbing_formatter(
+    installed: tuple[logging.Logger, list[str]],
+) -> None:
+    """GIVEN a value that is a known secret, WHEN writing directly, THEN it is refused (False), and the
+    logging path writes it scrubbed."""
+    logger, lines = installed
+    extra = {"record": {"note": "env-secret-value-123"}}
+    assert not logs.write_direct(logger, "m", extra)
+    logger.info("m", extra=extra)
+    assert json.loads(lines[0])["record"]["note"] == "***"
+
+
+def test_now_text_is_utc_to_the_millisecond_and_shared_within_one() -> None:
+    """GIVEN two calls, THEN each is ISO 8601 UTC with milliseconds, and equal calls within one ms share
+    the text."""
+    from datetime import datetime
+
+    first, second = logs.now_text(), logs.now_text()
+    for text in (first, second):
+        parsed = datetime.fromisoformat(text)
+        assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+        assert len(text.split(".")[1]) == len("123+00:00")
+    assert second >= first

@@ -404,3 +404,23 @@ def test_the_handler_json_keeps_unicode_and_escapes_only_what_cannot_be_written(
     assert dumps({"a": "\ud800"}) == '{"a": "\\ud800"}'
     assert dumps({"when": T0}) == '{"when": 1700000000.0}'
     assert dumps({"x": {1, 2}} if False else {"x": Outcome.FAILED}) == '{"x": "failed"}'
+
+
+def test_the_handler_return_names_the_audit_record_and_metrics_without_repeating_them() -> None:
+    """GIVEN an event whose audit record and metric lines were logged, WHEN the handler returns, THEN
+    the JSON says they were logged (and how many values) and does not carry them a second time; the
+    typed result still holds them."""
+    record = {"audit": True, "message_id": "a", "workspace_id": 42}
+    lines = [{"metric": "m", "value": 1}, {"metric": "m", "value": 2}]
+    notify = {"action": "notify", "channel": "console", "ok": True}
+    event = EventResult(
+        "a", None, None, "fn", Outcome.PROCESSED,
+        actions=[{"action": "audit", "record": record}, {"action": "metrics", "lines": lines}, notify],
+    )  # fmt: skip
+    returned = json.loads(InvocationResult("req", "fn", [event]).handler_return())
+    assert returned["events"][0]["actions"] == [
+        {"action": "audit", "logged": True},
+        {"action": "metrics", "values": 2, "logged": "audit record"},
+        notify,
+    ]
+    assert event.actions[0]["record"] is record

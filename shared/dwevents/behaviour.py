@@ -25,12 +25,27 @@ from dwevents.models.facts import Facts, label, plain
 if TYPE_CHECKING:
     from dwevents.envelope import DataWorksEvent
 
-__all__ = ["BEHAVIOURS", "Behaviour", "MetricLine", "Severity", "behaviour_of", "default_routes"]
+__all__ = ["BEHAVIOURS", "Behaviour", "MetricLine", "MetricSet", "Severity", "behaviour_of", "default_routes"]
 
 #: How urgent a notification is (what channels show as colour or prefix).
 Severity = Literal["info", "warning", "critical"]
 #: One metric line: ``metric``, ``value``, ``unit`` and dimensions (what SLS charts).
 MetricLine = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MetricSet:
+    """One event's metric values and the dimensions they all share, each written once.
+
+    Why this shape: the audit record carries it as is (``metric_dims``, ``metrics``: one log line per
+    event), and :meth:`lines` gives the one-line-per-value form only where it is logged that way."""
+
+    dims: dict[str, Any]
+    #: Per value: ``metric``, ``value``, ``unit`` (and ``phase`` for durations).
+    values: list[dict[str, Any]]
+
+    def lines(self) -> list[MetricLine]:
+        return [{**value, **self.dims} for value in self.values]
 
 
 def _always(_: Facts) -> bool:
@@ -52,7 +67,7 @@ class Behaviour:
     route: str | None = None
     #: Which events of this type the default route takes.
     notify_when: Callable[[Facts], bool] = _always
-    metrics: Callable[[Facts], list[MetricLine]] | None = None
+    metrics: Callable[[Facts], MetricSet] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,7 +120,7 @@ _PHASES = (
 )
 
 
-def _instance_metrics(f: Facts) -> list[MetricLine]:
+def _instance_metrics(f: Facts) -> MetricSet:
     dims = {
         "workspace_id": f.workspace_id,
         "node_id": f.node_id,
@@ -113,13 +128,14 @@ def _instance_metrics(f: Facts) -> list[MetricLine]:
         "status": plain(f.status),
         "dag_type": plain(f.dag_type),
     }
-    lines: list[MetricLine] = [{"metric": "dataworks.instance.status", "value": 1, "unit": "count", **dims}]
+    values: list[dict[str, Any]] = [{"metric": "dataworks.instance.status", "value": 1, "unit": "count"}]
     for phase, fact in _PHASES:
         seconds = _seconds(getattr(f, fact))
         if seconds is not None:
-            line = {"metric": "dataworks.instance.duration", "phase": phase, "value": seconds, "unit": "s"}
-            lines.append({**line, **dims})
-    return lines
+            values.append(
+                {"metric": "dataworks.instance.duration", "phase": phase, "value": seconds, "unit": "s"}
+            )
+    return MetricSet(dims, values)
 
 
 def _workflow_sentence(f: Facts) -> str:
@@ -128,7 +144,7 @@ def _workflow_sentence(f: Facts) -> str:
     return f"Workflow {shown} {_verb(f)} in workspace {f.workspace_id}, business date {f.business_date}"
 
 
-def _workflow_metrics(f: Facts) -> list[MetricLine]:
+def _workflow_metrics(f: Facts) -> MetricSet:
     dims = {
         "workspace_id": f.workspace_id,
         "dag_id": f.workflow_id,
@@ -136,7 +152,7 @@ def _workflow_metrics(f: Facts) -> list[MetricLine]:
         "status": plain(f.status),
         "dag_type": plain(f.dag_type),
     }
-    return [{"metric": "dataworks.workflow.status", "value": 1, "unit": "count", **dims}]
+    return MetricSet(dims, [{"metric": "dataworks.workflow.status", "value": 1, "unit": "count"}])
 
 
 def _alert_sentence(f: Facts) -> str:
@@ -242,4 +258,3 @@ def behaviour_of(event: DataWorksEvent) -> Behaviour:
 def default_routes() -> list[tuple[str, str, Callable[[Facts], bool]]]:
     """(route name, eventCode, which events it takes) of every row with a default route."""
     return [(row.route, code, row.notify_when) for code, row in BEHAVIOURS.items() if row.route is not None]
-

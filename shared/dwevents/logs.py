@@ -15,7 +15,6 @@ refuses (an integer past ``sys.get_int_max_str_digits()``) is described instead.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import json
 import logging
@@ -23,7 +22,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -65,15 +64,48 @@ _CREDENTIAL_FIELD = re.compile(
 )
 
 
-@contextlib.contextmanager
-def log_context(**fields: Any) -> Iterator[None]:
-    """Add correlation fields to every log record inside the block."""
-    merged = {**(_CONTEXT.get() or {}), **{k: v for k, v in fields.items() if v is not None}}
-    token = _CONTEXT.set(merged)
-    try:
-        yield
-    finally:
-        _CONTEXT.reset(token)
+class log_context:
+    """Add correlation fields to every log record inside the block.
+
+    A class rather than a ``@contextmanager`` generator: it is entered twice per event, and the
+    generator machinery cost more than the rest of the bookkeeping around it."""
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, **fields: Any) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> None:
+        merged = dict(_CONTEXT.get() or ())
+        for key, value in self._fields.items():
+            if value is not None:
+                merged[key] = value
+        self._token = _CONTEXT.set(merged)
+
+    def __exit__(self, *exc: object) -> None:
+        _CONTEXT.reset(self._token)
+
+
+#: The last UTC millisecond written as text, and its text (see :func:`now_text`).
+_NOW: tuple[int, str] = (-1, "")
+
+
+def now_text() -> str:
+    """The current UTC time as ISO 8601 text to the millisecond (``2026-12-01T21:09:24.639+00:00``).
+
+    Why cached: a regular event writes the time three times (the line, the audit record, the
+    idempotency record) and formatting it cost more than writing the line; events of one millisecond
+    share the text. One tuple, swapped whole, so a thread never sees one instant's number with another's
+    text."""
+    global _NOW
+    now = time.time()
+    ms = int(now * 1000)
+    cached = _NOW
+    if cached[0] == ms:
+        return cached[1]
+    text = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    _NOW = (ms, text)
+    return text
 
 
 _registered: dict[str, None] = {}
@@ -249,20 +281,7 @@ class JsonFormatter(logging.Formatter):
 
     def _fast(self, record: logging.LogRecord) -> str | None:
         """The line as is, or None when it may hold something to scrub (or cannot be written as is)."""
-        try:
-            text = json.dumps(self._fields(record), ensure_ascii=False, default=str)
-            text.encode("utf-8")
-        except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
-            return None
-        lowered = text.lower()
-        if any(word in lowered for word in _TRIGGER_WORDS):
-            return None
-        if not text.isascii() and any(twin in text for twin in _CASE_TWINS):
-            return None
-        forms = _secret_forms()[1]
-        if forms and any(form in text for form in forms):
-            return None
-        return text
+        return _unscrubbed(self._fields(record))
 
     def _scrubbed(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -282,6 +301,70 @@ class JsonFormatter(logging.Formatter):
         return dumps_line(out)
 
 
+def _unscrubbed(fields: Mapping[str, Any]) -> str | None:
+    """``fields`` as one JSON line, or None when it may hold something to scrub (or cannot be written
+    as is): see :class:`JsonFormatter`."""
+    try:
+        text = json.dumps(fields, ensure_ascii=False, default=str)
+        text.encode("utf-8")
+    except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
+        return None
+    lowered = text.lower()
+    if any(word in lowered for word in _TRIGGER_WORDS):
+        return None
+    if not text.isascii() and any(twin in text for twin in _CASE_TWINS):
+        return None
+    forms = _secret_forms()[1]
+    if forms and any(form in text for form in forms):
+        return None
+    return text
+
+
+def write_direct(logger: logging.Logger, message: str, extra: Mapping[str, Any]) -> bool:
+    """Write an INFO line for ``logger`` straight to the handler :func:`configure` installed, the line
+    :class:`JsonFormatter` would write for ``logger.info(message, extra=extra)``; False (nothing
+    written) when that is not certain: another handler or filter anywhere on the way, another
+    formatter or level, or a line that needs scrubbing. The caller then logs it the usual way.
+
+    Why: the audit record is the one line of every regular event, and building a ``LogRecord`` and
+    dispatching it cost as much as encoding the line. Checked on every call (a handler added later, as
+    tests and users do, is honoured at once)."""
+    handler = _HANDLER
+    if handler is None or handler.filters or handler.level > logging.INFO:
+        return False
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return False
+        if current.handlers:
+            if current.name != "dwevents" or current.handlers != [handler] or current.propagate:
+                return False
+            break
+        if not current.propagate:
+            return False
+        current = current.parent  # type: ignore[assignment]
+    if current is None or type(handler.formatter) is not JsonFormatter:
+        return False
+    fields: dict[str, Any] = {
+        "time": now_text(),
+        "level": "INFO",
+        "logger": logger.name,
+        "message": message,
+    }
+    fields.update(_CONTEXT.get() or ())
+    fields.update(extra)
+    text = _unscrubbed(fields)
+    if text is None:
+        return False
+    with handler.lock:  # type: ignore[union-attr]  # StreamHandler.emit, minus the LogRecord
+        try:
+            handler.stream.write(text + handler.terminator)
+            handler.flush()
+        except Exception:
+            handler.handleError(logging.makeLogRecord({"msg": message, "name": logger.name}))
+    return True
+
+
 class TextFormatter(logging.Formatter):
     """Readable lines for a terminal, with the correlation id when there is one."""
 
@@ -295,6 +378,8 @@ class TextFormatter(logging.Formatter):
 
 
 _configured = False
+#: The handler :func:`configure` installed (what :func:`write_direct` writes to).
+_HANDLER: logging.StreamHandler[Any] | None = None
 
 
 def configure(level: str | None = None, fmt: str | None = None, stream: Any = None) -> None:
@@ -307,9 +392,11 @@ def configure(level: str | None = None, fmt: str | None = None, stream: Any = No
     logger.setLevel(getattr(logging, level_name, logging.INFO))
     if _configured:
         return
+    global _HANDLER
     handler = logging.StreamHandler(stream or sys.stdout)
     chosen = (fmt or os.environ.get(env.LOG_FORMAT) or "json").lower()
     handler.setFormatter(TextFormatter() if chosen == "text" else JsonFormatter())
     logger.addHandler(handler)
     logger.propagate = False
+    _HANDLER = handler
     _configured = True

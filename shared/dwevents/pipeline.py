@@ -20,12 +20,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from dwevents import logs
 from dwevents.actions.audit import AuditSink, audit_record
-from dwevents.actions.metrics import metric_lines, on_audit_record
+from dwevents.actions.metrics import metric_set
 from dwevents.catalogue import BY_TYPE, Kind, lookup
 from dwevents.config import Settings
 from dwevents.context import Invocation
@@ -330,13 +329,13 @@ class Pipeline:
             event, function=result.function, outcome="processed", detail=_verdict_detail(verdict)
         )
         custom = self.router.is_custom(event)
-        metrics = metric_lines(event) if not custom and self.settings.metrics.enabled else []
-        if metrics:
-            record["metric_dims"], record["metrics"] = on_audit_record(metrics)
+        metrics = metric_set(event) if not custom and self.settings.metrics.enabled else None
+        if metrics is not None:
+            record["metric_dims"], record["metrics"] = metrics.dims, metrics.values
         self.audit.write(record)
         result.actions.insert(0, {"action": "audit", "record": record})
-        if metrics:
-            result.actions.append({"action": "metrics", "lines": metrics})
+        if metrics is not None:
+            result.actions.append({"action": "metrics", "lines": metrics.lines()})
         if custom:
             outcome = self.router.resolve(event)(event, invocation)
         else:  # the default reaction also gets the verdict: routes may filter on it, texts say it
@@ -367,7 +366,7 @@ class Pipeline:
                 "rule": verdict.rule,
                 "origin": verdict.origin,
             },
-            "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "at": logs.now_text(),
         }
 
     def _dead_letter(self, event: DataWorksEvent, reason: str) -> None:

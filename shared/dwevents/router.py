@@ -131,7 +131,10 @@ class Router:
 
     def is_custom(self, event: DataWorksEvent) -> bool:
         """Whether a registered reaction (not the default) handles ``event``."""
-        return any(key and key in self._routes for key in (event.type, event.event_code, event.category))
+        routes = self._routes
+        if not routes:  # the usual function: no reaction registered
+            return False
+        return any(key and key in routes for key in (event.type, event.event_code, event.category))
 
     @property
     def has_default(self) -> bool:

@@ -48,3 +48,19 @@ def test_emit_logs_one_structured_record_per_line(caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.INFO, logger="dwevents.metrics"):
         emit(lines)
     assert [r.metric_line for r in caplog.records] == lines  # type: ignore[attr-defined]
+
+
+def test_given_a_metric_set_then_its_lines_carry_every_shared_dimension_once_each() -> None:
+    """GIVEN an instance status change, WHEN its metrics are read as a set, THEN the dimensions are
+    written once and the lines are the values with them (what the audit record and emit() show)."""
+    from dwevents.actions.metrics import metric_set
+
+    found = metric_set(decode_sample("InstanceStatusChanges/instance-status-changes"))
+    assert found is not None
+    assert found.dims == {
+        "workspace_id": 42, "node_id": 700001234, "instance_id": 7001, "status": "FAILED",
+        "dag_type": "SCHEDULED",
+    }  # fmt: skip
+    assert set(found.values[0]) == {"metric", "value", "unit"}
+    assert found.lines() == metric_lines(decode_sample("InstanceStatusChanges/instance-status-changes"))
+    assert metric_set(decode_sample("FileChange/commit-file")) is None

@@ -131,3 +131,24 @@ def test_given_a_wrong_signing_secret_then_the_event_is_retried_not_reported_sen
         assert receiver.received == []
         assert result.outcome == "failed" and result.retry is True
         assert "not delivered" in (result.error or "")
+
+
+def test_given_routes_for_several_types_then_each_event_matches_the_same_routes_every_time() -> None:
+    """GIVEN the default routes (one per type) and events of several types in turn, WHEN matched twice
+    (the second time from the per-type index), THEN each gets exactly the routes that name its type,
+    in order, and a route's own test (failed or not) still decides."""
+    notifier = Notifier(load_settings(environ={}).notifications)
+    failed = _event("InstanceStatusChanges/instance-status-changes")
+    fine = _event("InstanceStatusChanges/instance-status-changes", status="SUCCESS")
+    workflow = decode_one(json.dumps(load_sample("DagStatusChanges/dag-status-changes")))
+    deleted = decode_one(json.dumps(load_sample("ProjectChange/project-deleted")))
+    expected = {
+        id(failed): [r for r in notifier.routes if r.matches(failed)],
+        id(fine): [],
+        id(workflow): [r for r in notifier.routes if r.matches(workflow)],
+        id(deleted): [r for r in notifier.routes if r.matches(deleted)],
+    }
+    for _ in range(2):
+        for event in (failed, fine, workflow, deleted):
+            assert notifier.matching(event) == expected[id(event)]
+    assert [r.name for r in expected[id(failed)]] == ["instance-failed"]

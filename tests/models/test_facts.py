@@ -137,3 +137,20 @@ def test_given_an_unknown_payload_then_the_generic_facts_read_the_wire_names() -
 def test_plain_and_label_show_enum_members_by_name() -> None:
     assert plain(InstanceStatus.FAILED) == "FAILED" and plain((1, 2)) == [1, 2]
     assert label((700001234, 700001235)) == "700001234, 700001235" and label(()) is None
+
+
+def test_given_facts_built_from_a_few_names_then_they_behave_as_the_dataclass() -> None:
+    """GIVEN Facts built with a few names, THEN the rest read their defaults, empty text is absent,
+    an unknown name is a TypeError, and equality, hashing, replace() and immutability hold."""
+    import dataclasses
+
+    facts = Facts(workspace_id=42, operator="", node_ids=(1, 2))
+    assert facts.operator is None and facts.tables == () and facts.failed is False
+    assert facts == Facts(workspace_id=42, node_ids=(1, 2)) != Facts(workspace_id=43)
+    assert hash(facts) == hash(Facts(workspace_id=42, node_ids=(1, 2)))
+    assert dataclasses.replace(facts, operator="ana").operator == "ana"
+    assert dataclasses.asdict(facts)["workspace_id"] == 42
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.workspace_id = 1  # type: ignore[misc]
+    with pytest.raises(TypeError, match="nodes"):
+        Facts(nodes=(1,))  # type: ignore[call-arg]

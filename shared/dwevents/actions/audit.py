@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from dwevents import logs
 from dwevents.envelope import DataWorksEvent
 from dwevents.models.facts import facts_of, plain
 
@@ -49,7 +49,7 @@ def audit_record(
         "region": event.region,
         "function": function,
         "outcome": outcome,
-        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "recorded_at": logs.now_text(),
     }
     if detail:
         record.update(detail)
@@ -66,23 +66,30 @@ class AuditSink:
 
     def write(self, record: dict[str, Any]) -> None:
         if self.log and logger.isEnabledFor(logging.INFO):
-            # makeRecord + handle is what logger.info does, less the caller lookup (a stack walk that
-            # cost as much as the rest of the line): the audit line's caller is always this method.
-            line = logger.makeRecord(
-                logger.name,
-                logging.INFO,
-                __file__,
-                0,
-                "audit %s %s",
-                (record.get("event_code") or record.get("type"), record.get("outcome")),
-                None,
-                func="AuditSink.write",
-                extra={"record": record},
-            )
-            logger.handle(line)
+            message = f"audit {record.get('event_code') or record.get('type')} {record.get('outcome')}"
+            if not logs.write_direct(logger, message, {"record": record}):
+                self._log(record)
         if self.path is not None:
             text = json.dumps(record, ensure_ascii=False, default=str)
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with self.path.open("a", encoding="utf-8") as fh:
                     fh.write(text + "\n")
+
+    @staticmethod
+    def _log(record: dict[str, Any]) -> None:
+        """The line through ``logging`` (any handler, filter or formatter a user installed sees it)."""
+        # makeRecord + handle is what logger.info does, less the caller lookup (a stack walk that
+        # cost as much as the rest of the line): the audit line's caller is always this method.
+        line = logger.makeRecord(
+            logger.name,
+            logging.INFO,
+            __file__,
+            0,
+            "audit %s %s",
+            (record.get("event_code") or record.get("type"), record.get("outcome")),
+            None,
+            func="AuditSink.write",
+            extra={"record": record},
+        )
+        logger.handle(line)

@@ -13,37 +13,23 @@ from __future__ import annotations
 
 import logging
 
-from dwevents.behaviour import MetricLine, behaviour_of
+from dwevents.behaviour import MetricLine, MetricSet, behaviour_of
 from dwevents.envelope import DataWorksEvent
 from dwevents.models.facts import facts_of
 
 logger = logging.getLogger("dwevents.metrics")
 
 
-def metric_lines(event: DataWorksEvent) -> list[MetricLine]:
-    """The metric records for one event (empty for events that carry no status)."""
+def metric_set(event: DataWorksEvent) -> MetricSet | None:
+    """The event's metric values and shared dimensions (None for events that carry no status)."""
     metrics = behaviour_of(event).metrics
-    return metrics(facts_of(event.payload)) if metrics is not None else []
+    return metrics(facts_of(event.payload)) if metrics is not None else None
 
 
-#: The keys that make a metric value; every other key of a line is a dimension.
-_VALUE_KEYS = ("metric", "phase", "value", "unit")
-
-
-def on_audit_record(lines: list[MetricLine]) -> tuple[dict[str, object], list[dict[str, object]]]:
-    """The lines as the audit record carries them: the dimensions shared by every line once, then per
-    line its metric, phase, value, unit (and any dimension it does not share). Same information as the
-    lines, written once: the audit line is the one log line of a regular event."""
-    if not lines:
-        return {}, []
-    first = lines[0]
-    shared = {
-        k: v
-        for k, v in first.items()
-        if k not in _VALUE_KEYS and all(k in line and line[k] == v for line in lines[1:])
-    }
-    values = [{k: v for k, v in line.items() if k not in shared} for line in lines]
-    return shared, values
+def metric_lines(event: DataWorksEvent) -> list[MetricLine]:
+    """The metric records for one event, one per value (empty for events that carry no status)."""
+    found = metric_set(event)
+    return found.lines() if found is not None else []
 
 
 def emit(lines: list[MetricLine]) -> None:

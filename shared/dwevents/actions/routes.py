@@ -33,6 +33,9 @@ from dwevents.pattern import EventPattern, compile_pattern
 from dwevents.verdict import CheckResult, Verdict
 
 logger = logging.getLogger(__name__)
+#: At most this many (eventCode, type) pairs keep their routes (types from the catalogue, plus any
+#: unknown type a sender invents: bounded so those cannot grow the index).
+_MAX_INDEXED = 256
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class Notifier:
         if "console" in fallback and "console" not in self.channels:
             self.channels["console"] = ConsoleChannel("console")
         self.routes: list[Route] = []
+        #: Routes by (eventCode, type): most routes name other types, and a function meets few types.
+        self._by_event: dict[tuple[str | None, str | None], list[Route]] = {}
         if config.default_routes:
             for name, code, takes in default_routes():
                 self.routes.append(Route(name, frozenset({code}), None, fallback, takes=takes))
@@ -92,7 +97,14 @@ class Notifier:
             )
 
     def matching(self, event: DataWorksEvent, verdict: Verdict | None = None) -> list[Route]:
-        return [route for route in self.routes if route.matches(event, verdict)]
+        code = event.spec.event_code if event.spec is not None else event.event_code
+        key = (code, event.type)
+        candidates = self._by_event.get(key)
+        if candidates is None:  # the routes naming this code or type, in order: once per type met
+            candidates = [r for r in self.routes if code in r.events or event.type in r.events]
+            if len(self._by_event) < _MAX_INDEXED:
+                self._by_event[key] = candidates
+        return [route for route in candidates if route.matches(event, verdict)]
 
     def notify(
         self, event: DataWorksEvent, *, deadline: float, verdict: Verdict | None = None
@@ -165,7 +177,7 @@ _URGENCY: dict[CheckResult, Severity] = {
 
 
 def render_verdict(event: DataWorksEvent, facts: Facts, verdict: Verdict) -> Notification:
-    """"File deployment of ods_orders_di blocked by rule no-drop-table: DROP TABLE at line 2 — by
+    """ "File deployment of ods_orders_di blocked by rule no-drop-table: DROP TABLE at line 2 — by
     analyst.wang in workspace 42": the operation (the catalogue's title), the object's name, the verdict,
     the rule and its tip, who and where; the names as fields."""
     title = event.spec.title if event.spec is not None else event.event_code or "DataWorks event"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -228,7 +228,7 @@ class MemoryStore(IdempotencyStore):
                 logger.warning(
                     "idempotency claim on %s lapsed (holder passed its deadline); taking over", key
                 )
-            token = uuid.uuid4().hex
+            token = os.urandom(16).hex()  # a uuid4's randomness, without building a UUID
             expiry = max(now + ttl_s, in_progress_until)
             self._put(Record(key, RecordStatus.IN_PROGRESS, None, in_progress_until, expiry, owner=token))
             return Claim(acquired=True, token=token)

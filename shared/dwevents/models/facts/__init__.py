@@ -30,7 +30,7 @@ __all__ = ["Facts", "derivation_for", "derives", "facts_of", "generic_facts", "l
 Coded = Enum | int | str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Facts:
     """What an event is about, in one vocabulary, whatever its payload model.
 
@@ -98,12 +98,6 @@ class Facts:
     decided_by: str | None = None
     comment: str | None = None
 
-    def __post_init__(self) -> None:
-        # An empty string on the wire ("operator": "") is no fact: readers test for None only.
-        for name in _TEXT_FACTS:
-            if getattr(self, name) == "":
-                object.__setattr__(self, name, None)
-
     @property
     def node_count(self) -> int | None:
         return len(self.node_ids) if self.node_ids else None
@@ -131,9 +125,31 @@ class Facts:
 
 
 #: The facts that hold text as sent, where DataWorks may send an empty string.
-_TEXT_FACTS = tuple(
+_TEXT_FACTS = frozenset(
     name for name, kind in Facts.__annotations__.items() if "str" in str(kind) and "tuple" not in str(kind)
 )
+_FACT_NAMES = frozenset(Facts.__dataclass_fields__)
+
+
+def _init(self: Facts, **given: Any) -> None:
+    """``Facts(**given)``: only the given facts are stored; every other one reads its class default.
+
+    Why not the generated ``__init__``: it sets all 38 fields, one ``object.__setattr__`` each (frozen),
+    and cost as much as decoding a whole event; a derivation names six or seven. Same behaviour
+    otherwise: an unknown name is a TypeError, the instance stays frozen, equality, hashing, ``repr``
+    and ``dataclasses.replace`` read the attributes. An empty string on the wire (``"operator": ""``)
+    is no fact: readers test for None only, so it is not stored.
+    """
+    unknown = given.keys() - _FACT_NAMES
+    if unknown:
+        raise TypeError(f"Facts() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    state = self.__dict__
+    for name, value in given.items():
+        if value is not None and not (value == "" and name in _TEXT_FACTS):
+            state[name] = value
+
+
+setattr(Facts, "__init__", _init)  # noqa: B010 - mypy keeps checking calls against the dataclass signature
 
 
 def plain(value: Any) -> Any:
