@@ -149,16 +149,3 @@ def test_given_a_line_holding_a_secret_then_the_direct_path_leaves_it_to_the_scr
     assert not logs.write_direct(logger, "m", extra)
     logger.info("m", extra=extra)
     assert json.loads(lines[0])["record"]["note"] == "***"
-
-
-def test_now_text_is_utc_to_the_millisecond_and_shared_within_one() -> None:
-    """GIVEN two calls, THEN each is ISO 8601 UTC with milliseconds, and equal calls within one ms share
-    the text."""
-    from datetime import datetime
-
-    first, second = logs.now_text(), logs.now_text()
-    for text in (first, second):
-        parsed = datetime.fromisoformat(text)
-        assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
-        assert len(text.split(".")[1]) == len("123+00:00")
-    assert second >= first

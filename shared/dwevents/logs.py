@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from dwevents import env
+from dwevents import env, jsontext
 from dwevents.redact import url_secrets
 
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -84,28 +84,6 @@ class log_context:
 
     def __exit__(self, *exc: object) -> None:
         _CONTEXT.reset(self._token)
-
-
-#: The last UTC millisecond written as text, and its text (see :func:`now_text`).
-_NOW: tuple[int, str] = (-1, "")
-
-
-def now_text() -> str:
-    """The current UTC time as ISO 8601 text to the millisecond (``2026-12-01T21:09:24.639+00:00``).
-
-    Why cached: a regular event writes the time three times (the line, the audit record, the
-    idempotency record) and formatting it cost more than writing the line; events of one millisecond
-    share the text. One tuple, swapped whole, so a thread never sees one instant's number with another's
-    text."""
-    global _NOW
-    now = time.time()
-    ms = int(now * 1000)
-    cached = _NOW
-    if cached[0] == ms:
-        return cached[1]
-    text = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
-    _NOW = (ms, text)
-    return text
 
 
 _registered: dict[str, None] = {}
@@ -305,7 +283,7 @@ def _unscrubbed(fields: Mapping[str, Any]) -> str | None:
     """``fields`` as one JSON line, or None when it may hold something to scrub (or cannot be written
     as is): see :class:`JsonFormatter`."""
     try:
-        text = json.dumps(fields, ensure_ascii=False, default=str)
+        text = jsontext.dumps(fields)
         text.encode("utf-8")
     except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
         return None
@@ -342,11 +320,11 @@ def write_direct(logger: logging.Logger, message: str, extra: Mapping[str, Any])
             break
         if not current.propagate:
             return False
-        current = current.parent  # type: ignore[assignment]
+        current = current.parent
     if current is None or type(handler.formatter) is not JsonFormatter:
         return False
     fields: dict[str, Any] = {
-        "time": now_text(),
+        "time": jsontext.now_text(),
         "level": "INFO",
         "logger": logger.name,
         "message": message,

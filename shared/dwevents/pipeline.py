@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dwevents import logs
+from dwevents import jsontext, logs
 from dwevents.actions.audit import AuditSink, audit_record
 from dwevents.actions.metrics import metric_set
 from dwevents.catalogue import BY_TYPE, Kind, lookup
@@ -366,7 +366,7 @@ class Pipeline:
                 "rule": verdict.rule,
                 "origin": verdict.origin,
             },
-            "at": logs.now_text(),
+            "at": jsontext.now_text(),
         }
 
     def _dead_letter(self, event: DataWorksEvent, reason: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from dwevents import jsontext
 from dwevents.catalogue import ReplyApi
 from dwevents.errors import TransientError
 from dwevents.verdict import CheckResult, Verdict
@@ -193,7 +194,7 @@ def _summary(action: dict[str, Any]) -> dict[str, Any]:
 
 def dumps(doc: Any) -> str:
     """JSON text that can always be written out: lone surrogates (an odd event id) are escaped."""
-    text = json.dumps(doc, ensure_ascii=False, default=str)
+    text = jsontext.dumps(doc)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dwevents import logs
+from dwevents import jsontext, logs
 from dwevents.envelope import DataWorksEvent
 from dwevents.models.facts import facts_of, plain
 
@@ -49,7 +49,7 @@ def audit_record(
         "region": event.region,
         "function": function,
         "outcome": outcome,
-        "recorded_at": logs.now_text(),
+        "recorded_at": jsontext.now_text(),
     }
     if detail:
         record.update(detail)

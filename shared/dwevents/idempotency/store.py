@@ -117,6 +117,11 @@ def plain_copy(value: Any, depth: int = 0) -> tuple[Any, int]:
         for key, item in value.items():
             if type(key) is not str:
                 raise _NotPlain
+            item_kind = type(item)
+            if item is None or item_kind in _SCALARS:  # the usual value, without another call
+                out[key] = item
+                size += len(key) + 4 + (len(item) + 2 if item_kind is str else 8)
+                continue
             out[key], item_size = plain_copy(item, depth + 1)
             size += len(key) + 4 + item_size
         return out, size
@@ -206,8 +211,9 @@ class MemoryStore(IdempotencyStore):
         size = len(record.key) + result_bytes + _RECORD_OVERHEAD
         self._items[record.key] = (record, size)
         self._bytes += size
-        while len(self._items) > 1 and (len(self._items) > self.max_items or self._bytes > self.max_bytes):
-            evicted = next(iter(self._items))
+        items = self._items
+        while len(items) > 1 and (len(items) > self.max_items or self._bytes > self.max_bytes):
+            evicted = next(iter(items))
             self._drop(evicted)
             logger.debug("idempotency memory store full; evicted %s", evicted)
 
