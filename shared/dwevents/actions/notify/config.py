@@ -14,6 +14,7 @@ so no repr or dump of the settings shows them. ``type`` is case-insensitive and 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import urllib.parse
@@ -24,7 +25,6 @@ from pydantic import (
     BeforeValidator,
     Field,
     SecretStr,
-    StrictBool,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -127,7 +127,7 @@ class DingTalkConfig(_ChannelConfig):
     secret: Secret = None
     #: Mobiles to @mention (DingTalk notifies them only when they also appear in the text, which we do).
     at_mobiles: list[Annotated[str, Field(min_length=1, strict=True)]] = Field(default_factory=list)
-    at_all: StrictBool = False
+    at_all: Annotated[bool, Field(strict=True)] = False
 
     @field_validator("url")
     @classmethod
@@ -228,7 +228,13 @@ ChannelConfig = Annotated[
     Field(discriminator="type"),
     BeforeValidator(_normalise_type),
 ]
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(ChannelConfig)
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[Any]:
+    """The channel union's validator, built on first use: most functions validate their channels as
+    part of the settings (prebuilt), and building it at import cost every cold start a schema build."""
+    return TypeAdapter(ChannelConfig)
 
 
 def _key(loc: tuple[Any, ...]) -> str:
@@ -252,7 +258,8 @@ def channel_error_key(loc: tuple[Any, ...]) -> str | None:
 
 def parse_channel(spec: Mapping[str, Any], *, environ: Mapping[str, str] | None = None) -> Any:
     """Validate one channel entry on its own; errors are ValidationErrors located within the entry."""
-    return _ADAPTER.validate_python(spec, context={"environ": environ if environ is not None else os.environ})
+    context = {"environ": environ if environ is not None else os.environ}
+    return _adapter().validate_python(spec, context=context)
 
 
 def build_channel(name: str, spec: Mapping[str, Any] | _ChannelConfig,

@@ -17,17 +17,13 @@ Compute cold start for what is one POST. What this module guarantees, whatever t
 
 from __future__ import annotations
 
-import email.utils
-import http.client
 import json
 import logging
 import random
 import re
-import ssl
+import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -96,6 +92,8 @@ class Response:
         value = value.strip()
         if value.isdigit():
             return float(value)
+        import email.utils  # only for an HTTP-date Retry-After: the module costs cold-start time
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
@@ -133,94 +131,13 @@ class Scrubber:
 # --------------------------------------------------------------------------------------------
 
 
-def _remaining(deadline: float) -> float:
-    return max(0.001, deadline - time.monotonic())
-
-
-class _Deadline:
-    """After connecting, a socket gets only the rest of the send's budget as its timeout."""
-
-    deadline: float = float("inf")
-    sock: Any
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        self.sock.settimeout(_remaining(self.deadline))
-
-
-class _DeadlineHTTPConnection(_Deadline, http.client.HTTPConnection):
-    pass
-
-
-class _DeadlineHTTPSConnection(_Deadline, http.client.HTTPSConnection):
-    pass
-
-
-def _connections(kind: type[_Deadline], deadline: float) -> Any:
-    """The connection factory ``do_open`` wants: ``kind`` connections bound to ``deadline``."""
-
-    def factory(host: str, **kwargs: Any) -> Any:
-        conn = kind(host, **kwargs)  # type: ignore[call-arg]
-        conn.deadline = deadline
-        return conn
-
-    return factory
-
-
-class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, deadline: float) -> None:
-        super().__init__()
-        self._deadline = deadline
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_connections(_DeadlineHTTPConnection, self._deadline), req)
-
-
-class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: float, context: ssl.SSLContext) -> None:
-        super().__init__(context=context)
-        self._deadline = deadline
-        self._ctx = context
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_connections(_DeadlineHTTPSConnection, self._deadline), req, context=self._ctx)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirected POST would become a GET (and carry a signed URL elsewhere): report it instead."""
-
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
-                         headers: Any, newurl: str) -> None:
-        return None
-
-
-_SSL_CONTEXT: ssl.SSLContext | None = None
-
-
-def _ssl_context() -> ssl.SSLContext:
-    global _SSL_CONTEXT
-    if _SSL_CONTEXT is None:  # created lazily: loading the CA store costs a few ms of cold start
-        _SSL_CONTEXT = ssl.create_default_context()
-    return _SSL_CONTEXT
-
-
 def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float, deadline: float) -> Response:
-    """POST once. HTTP error statuses are returned; transport failures raise OSError/HTTPException."""
-    opener = urllib.request.build_opener(_DeadlineHTTPHandler(deadline),
-                                         _DeadlineHTTPSHandler(deadline, _ssl_context()), _NoRedirect())
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"User-Agent": USER_AGENT, **headers})
-    try:
-        with opener.open(request, timeout=timeout) as resp:
-            return Response(resp.status, resp.read(MAX_RESPONSE_BYTES), dict(resp.headers.items()))
-    except urllib.error.HTTPError as exc:
-        try:
-            data = exc.read(MAX_RESPONSE_BYTES)
-        except (OSError, http.client.HTTPException):
-            data = b""
-        finally:
-            exc.close()
-        return Response(exc.code, data, dict(exc.headers.items()) if exc.headers else {})
+    """POST once. HTTP error statuses are returned; transport failures raise OSError/HTTPException.
+
+    The HTTP machinery is imported on the first send (see :mod:`dwevents.actions.notify._http`)."""
+    from dwevents.actions.notify import _http
+
+    return _http.post(url, body, headers, timeout=timeout, deadline=deadline)
 
 
 def post_json(url: str, payload: Mapping[str, Any], *, timeout: float, deadline: float,
@@ -240,8 +157,18 @@ def http_outcome(resp: Response) -> Outcome | None:
     return None
 
 
+def _transport_error(exc: BaseException) -> bool:
+    """OSError (URLError is one) or ``http.client.HTTPException``: what a failed POST raises. The HTTP
+    module is imported only by a send, so an HTTPException can exist only when it was."""
+    if isinstance(exc, OSError):
+        return True
+    client = sys.modules.get("http.client")
+    return client is not None and isinstance(exc, client.HTTPException)
+
+
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+    error = sys.modules.get("urllib.error")
+    if error is not None and isinstance(exc, error.URLError) and not isinstance(exc, error.HTTPError):
         reason = exc.reason
         return f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else str(reason)
     return f"{type(exc).__name__}: {exc}"
@@ -293,7 +220,9 @@ def retry_until(attempt: Callable[[float], Outcome], *, deadline: float, policy:
         count += 1
         try:
             outcome = attempt(min(policy.attempt_timeout, left))
-        except (OSError, http.client.HTTPException) as exc:
+        except Exception as exc:
+            if not _transport_error(exc):
+                raise
             outcome = Outcome(False, None, f"transport error: {_describe(exc)}", transient=True)
         if outcome.error:
             outcome = replace(outcome, error=scrub(outcome.error))
