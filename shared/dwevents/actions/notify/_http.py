@@ -16,8 +16,6 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from dwevents.actions.notify.transport import MAX_RESPONSE_BYTES, USER_AGENT, Response
-
 
 def _remaining(deadline: float) -> float:
     return max(0.001, deadline - time.monotonic())
@@ -90,20 +88,22 @@ def _ssl_context() -> ssl.SSLContext:
     return _SSL_CONTEXT
 
 
-def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float, deadline: float) -> Response:
-    """POST once. HTTP error statuses are returned; transport failures raise OSError/HTTPException."""
+def post(
+    url: str, body: bytes, headers: Mapping[str, str], *, timeout: float, deadline: float, max_bytes: int
+) -> tuple[int, bytes, dict[str, str]]:
+    """POST once: (status, at most ``max_bytes`` of the body, headers). HTTP error statuses are returned;
+    transport failures raise OSError/HTTPException."""
     opener = urllib.request.build_opener(_DeadlineHTTPHandler(deadline),
                                          _DeadlineHTTPSHandler(deadline, _ssl_context()), _NoRedirect())
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"User-Agent": USER_AGENT, **headers})
+    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))
     try:
         with opener.open(request, timeout=timeout) as resp:
-            return Response(resp.status, resp.read(MAX_RESPONSE_BYTES), dict(resp.headers.items()))
+            return resp.status, resp.read(max_bytes), dict(resp.headers.items())
     except urllib.error.HTTPError as exc:
         try:
-            data = exc.read(MAX_RESPONSE_BYTES)
+            data = exc.read(max_bytes)
         except (OSError, http.client.HTTPException):
             data = b""
         finally:
             exc.close()
-        return Response(exc.code, data, dict(exc.headers.items()) if exc.headers else {})
+        return exc.code, data, dict(exc.headers.items()) if exc.headers else {}

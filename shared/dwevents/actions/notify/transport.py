@@ -137,7 +137,11 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float, d
     The HTTP machinery is imported on the first send (see :mod:`dwevents.actions.notify._http`)."""
     from dwevents.actions.notify import _http
 
-    return _http.post(url, body, headers, timeout=timeout, deadline=deadline)
+    status, data, got = _http.post(
+        url, body, {"User-Agent": USER_AGENT, **headers}, timeout=timeout, deadline=deadline,
+        max_bytes=MAX_RESPONSE_BYTES,
+    )
+    return Response(status, data, got)
 
 
 def post_json(url: str, payload: Mapping[str, Any], *, timeout: float, deadline: float,
