@@ -20,13 +20,18 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from dwevents import env
 from dwevents.actions.notify.config import SIGNED_TYPES, ChannelConfig, channel_error_key, webhook_type
 from dwevents.errors import ConfigError
+from dwevents.models import prebuilt
 from dwevents.schema import Strict, describe_error
+
+
+def _dataworks_source() -> list[str]:
+    return ["acs.dataworks"]
 
 
 class TrustConfig(Strict):
     """Which events are ours. Empty ``allowed_accounts`` means: the function's own account only."""
 
-    allowed_sources: list[str] = Field(default_factory=lambda: ["acs.dataworks"])
+    allowed_sources: list[str] = Field(default_factory=_dataworks_source)
     allowed_accounts: list[str] = Field(default_factory=list)
     #: RawData deliveries carry neither source nor account, so they cannot be checked.
     allow_rawdata: bool = False
@@ -188,6 +193,7 @@ def load_settings(
             if dotted in _LIST_KEYS:
                 raw = [item.strip() for item in raw.split(",") if item.strip()]
             _set_dotted(data, dotted, raw)
+    prebuilt.install(Settings)  # validators without pydantic's schema generation (cold start)
     try:
         # The context gives channel secrets written ${env:NAME} the same environment as the overrides.
         settings = Settings.model_validate(data, context={"environ": environ})
@@ -211,6 +217,7 @@ def settings_despite(environ: Mapping[str, str] | None = None) -> Settings:
     the error) and refuse what is not ours.
     """
     environ = os.environ if environ is None else environ
+    prebuilt.install(Settings)
     data: dict[str, Any] = {}
     for var, dotted in ENV_OVERRIDES.items():
         if environ.get(var, "") == "":

@@ -20,9 +20,12 @@ __all__ = ["Strict", "describe_error", "load_yaml"]
 
 
 class Strict(BaseModel):
-    """A configuration model: unknown keys are errors (a typo must not be silently ignored)."""
+    """A configuration model: unknown keys are errors (a typo must not be silently ignored).
 
-    model_config = ConfigDict(extra="forbid")
+    Built on first use (``defer_build``), not at import: a function validates its settings from a
+    prebuilt schema (:func:`dwevents.models.prebuilt.install`), so the cold path runs no schema generation."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 _loader: Any = None

@@ -41,6 +41,7 @@ from dwevents.deploy.deps import (
     project_requirements,
 )
 from dwevents.deploy.layers import LayerBuild, check_layer_names, plan, write_layers
+from dwevents.deploy.prebuilt import write_entries
 from dwevents.errors import DwEventsError
 
 __all__ = [
@@ -109,6 +110,8 @@ def _package_ignore(package_root: Path) -> Callable[[str, list[str]], set[str]]:
         skipped = set(junk(directory, names))
         if Path(directory) == package_root:
             skipped |= EXCLUDED_SUBPACKAGES & set(names)
+        if Path(directory) == package_root / "models":  # this host's entries: the build writes its own
+            skipped |= {"_prebuilt"} & set(names)
         return skipped
 
     return ignore
@@ -165,6 +168,7 @@ def assemble(
         clash = sorted({p.name for p in (layer.path / "python").iterdir()} & set(os.listdir(dest)))
         if clash:
             raise BuildError(f"{category}: {', '.join(clash)} of the function would hide layer {layer.name}")
+    entries = write_entries(category, dest, [layer.path / "python" for layer in layers], interpreter)
     if interpreter:
         byte_compile(interpreter, [*own, dest / "dwevents"])
     (dest / BUILD_INFO).write_text(
@@ -178,6 +182,7 @@ def assemble(
                 "config": config_files,
                 "bytecode": _bytecode_label(python_version, interpreter, "none"),
                 "dwevents": getattr(dwevents, "__version__", "?"),
+                "prebuilt_schemas": entries,
             },
             indent=2,
         )

@@ -38,6 +38,7 @@ from pydantic_core import core_schema as cs
 from dwevents.catalogue import BY_CODE, BY_TYPE, EventSpec
 from dwevents.envelope.event import DataWorksEvent, make_event
 from dwevents.envelope.limits import MAX_ARRAY_ITEMS, MAX_STRING_CHARS, fits
+from dwevents.envelope.payload import payload_schema
 from dwevents.envelope.shapes import CE_ATTRIBUTES, flag, parse_time
 
 _TYPE_PREFIX = b'"dataworks:'
@@ -86,11 +87,8 @@ class _Union:
         return added
 
     def _payload_schema(self, spec: EventSpec) -> Any:
-        from pydantic import TypeAdapter  # only when a type is met: keeps the import of decode light
-
-        adapter: TypeAdapter[Any] = TypeAdapter(spec.model)
-        adapter.validate_python({})  # builds the deferred schema; every payload field is optional
-        schema: Any = adapter.core_schema
+        # Prebuilt (no pydantic schema generation on a cold start), else generated as TypeAdapter does.
+        schema: Any = payload_schema(spec)[0]
         if schema["type"] == "definitions":  # models shared by several types: one definition each
             for definition in schema["definitions"]:
                 self.definitions.setdefault(definition["ref"], definition)

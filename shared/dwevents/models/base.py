@@ -17,6 +17,7 @@ Conventions every payload model follows:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum, IntEnum
 from typing import Annotated, Any, TypeVar
@@ -241,6 +242,12 @@ def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> PlainValidator:
     ``int_parsing``, as pydantic words them). ``keep_text`` lets a non-numeric string through unchanged
     (for fields whose value set is not documented at all).
     """
+    return PlainValidator(int_converter(enum_cls, keep_text))
+
+
+def int_converter(enum_cls: type[_IE], keep_text: bool = False) -> Callable[[Any], Any]:
+    """The function :func:`int_code` validates with (a factory, so a prebuilt schema can name it:
+    :mod:`dwevents.models.prebuilt` pickles it as this call)."""
     names = _members(enum_cls)
     by_value: dict[Any, _IE] = {member.value: member for member in enum_cls}
 
@@ -267,12 +274,18 @@ def int_code(enum_cls: type[_IE], *, keep_text: bool = False) -> PlainValidator:
         except ValueError:
             return bounded(number)
 
-    return PlainValidator(convert)
+    convert.__dwevents_rebuild__ = (int_converter, (enum_cls, keep_text))  # type: ignore[attr-defined]
+    return convert
 
 
 def str_code(enum_cls: type[_SE]) -> PlainValidator:
     """Validator for ``Enum | str`` fields: the member by value or name (case- and separator-
     insensitive), else the text as sent."""
+    return PlainValidator(str_converter(enum_cls))
+
+
+def str_converter(enum_cls: type[_SE]) -> Callable[[Any], Any]:
+    """The function :func:`str_code` validates with (a factory, as :func:`int_converter`)."""
     names = _members(enum_cls)
     by_value: dict[Any, _SE] = {member.value: member for member in enum_cls}
 
@@ -288,7 +301,8 @@ def str_code(enum_cls: type[_SE]) -> PlainValidator:
             raise PydanticCustomError("string_type", "Input should be a valid string")
         return names.get(_norm(value), value)
 
-    return PlainValidator(convert)
+    convert.__dwevents_rebuild__ = (str_converter, (enum_cls,))  # type: ignore[attr-defined]
+    return convert
 
 
 def _epoch_biz_date(value: Any) -> Any:
