@@ -5,6 +5,8 @@ shared by all processes, so interpreter exit is not counted); cases are interlea
 warm-up each (page cache, ``.pyc``), medians reported. Logs go to the child's stdout, i.e. ``/dev/null``.
 
 * ``floor``            ``python -c "from pydantic import BaseModel"``: the least a pydantic function pays
+* ``floor + one model`` the floor, plus one trivial model defined and validated: not a baseline, the
+                       least any pydantic function pays on top of the floor (a yardstick for goal 3)
 * ``regular``          functions/InstanceStatusChanges/index.py first on ``sys.path``: import ``index``,
                        ``initialize``, one event (source checkout; and from the built artifact when given)
 * ``regular→ext fn``   the same with a regular event into NodeChange, a function that also has extension
@@ -51,6 +53,14 @@ from _harness import (
 CTX = CONTEXT.format(account=ACCOUNT)
 
 FLOOR = PRELUDE + "from pydantic import BaseModel\nR = {'done_ns': time.monotonic_ns()}\n" + EPILOGUE
+#: Not a baseline, a yardstick: the floor plus the least a pydantic model costs — one trivial model
+#: defined and validated once (pydantic.fields, its schema generation, a validator built).
+ONE_MODEL = (
+    PRELUDE
+    + "from pydantic import BaseModel\nclass One(BaseModel):\n    x: int = 0\nOne(x=1)\n"
+    + "R = {'done_ns': time.monotonic_ns()}\n"
+    + EPILOGUE
+)
 
 HAND_WRITTEN = """import json, os
 from alibabacloud_dataworks_public20200518 import models
@@ -118,6 +128,7 @@ def _cases(artifact: Path | None) -> dict[str, tuple[str, Path | None]]:
     assert regular and into_ext
     cases: dict[str, tuple[str, Path | None]] = {
         "floor": (FLOOR, None),
+        "floor + one model": (ONE_MODEL, None),
         "regular (source)": (function_code(FUNCTIONS / "InstanceStatusChanges", [regular.path]), None),
         "regular→ext fn (source)": (function_code(FUNCTIONS / "NodeChange", [into_ext.path]), None),
         "hand-written": (hand_written_code(commit.path), None),

@@ -223,6 +223,19 @@ def rows(r: dict[str, Any]) -> list[Row]:
             out.append(
                 Row(f"regular cold start, {label}", "floor", "—", "—", "—", "goal 3: ≤ 1.3×", "not measured")
             )
+    if "floor + one model" in c:  # the yardstick: what one trivial pydantic model adds to the floor
+        one = c["floor + one model"]["median_s"]
+        out.append(
+            Row(
+                "yardstick, not dwevents: the floor plus one trivial model defined and validated once",
+                "same floor",
+                f"{floor * 1000:.0f} ms",
+                f"{one * 1000:.0f} ms",
+                _x(one / floor),
+                "—",
+                "info",
+            )
+        )
     for label, case, regular in (
         ("source", "regular→ext fn (source)", "regular (source)"),
         ("artifact", "regular→ext fn (artifact)", "regular (artifact)"),
