@@ -5,8 +5,10 @@ DataWorks client (the ``dataworks_client`` seam, default transport) notes every 
 long it spent inside it. For each commit-file event (own id each):
 
 * ``handler``  ``app.handler(event, ctx)`` start → the end of the verdict call (acknowledged);
-* ``inside``   the time spent inside the DataWorks calls made before the acknowledgement;
-* ``own``      ``handler − inside``: the runtime's own overhead on the verdict path (goal: p99 ≤ 0.3 ms);
+* ``inside``   the time spent inside the DataWorks calls made before the acknowledgement, less the time
+               the transport spent opening connections (DNS, TCP, TLS: the client's cost, not DataWorks');
+* ``own``      ``handler − inside``: the runtime's own overhead on the verdict path (goal: p99 ≤ 0.3 ms),
+               connection setup included (``connects_per_event`` says how often it happened);
 * ``bare``     the same API calls (same actions, same parameters) made with the official SDK client,
                nothing else: the floor a hand-written handler pays for the same decision.
 
@@ -84,16 +86,18 @@ def worker(params: dict[str, Any], result_path: str) -> None:
     from dwevents.dataworks.settings import DataWorksSettings
 
     class TimedClient(DataWorksClient):
-        """The default client, noting each call: (action, params, start, end)."""
+        """The default client, noting each call: (action, params, start, end, connection setup)."""
 
-        calls: list[tuple[str, dict[str, Any], float, float]] = []
+        calls: list[tuple[str, dict[str, Any], float, float, float]] = []
 
         def call(self, action: str, params: Mapping[str, Any], *, timeout_s: float) -> dict[str, Any]:
             start = time.perf_counter()
             try:
                 return super().call(action, params, timeout_s=timeout_s)
             finally:
-                self.calls.append((action, dict(params), start, time.perf_counter()))
+                end = time.perf_counter()
+                setup = getattr(self.transport, "last_connect_s", None)
+                self.calls.append((action, dict(params), start, end, setup() if setup else 0.0))
 
     environ = dict(os.environ)
     client = TimedClient(DataWorksSettings.from_env(environ=environ))
@@ -124,6 +128,7 @@ def worker(params: dict[str, Any], result_path: str) -> None:
     template = json.loads(Path(params["sample"]).read_bytes())
     series: dict[str, list[float]] = {"handler": [], "inside": [], "own": [], "bare": []}
     actions: dict[str, int] = {}
+    connects = 0
     unacknowledged = 0
     outcomes: dict[str, int] = {}
     previous: list[tuple[str, dict[str, Any]]] = []
@@ -132,24 +137,25 @@ def worker(params: dict[str, Any], result_path: str) -> None:
         raw = json.dumps(template).encode()
         TimedClient.calls = []
 
-        def run_handler(raw: bytes = raw) -> tuple[float, float, list[tuple[str, dict[str, Any]]], str]:
+        def run_handler(raw: bytes = raw) -> tuple[float, float, list[tuple[str, dict[str, Any]]], str, int]:
             start = time.perf_counter()
             out = app.handler(raw, ctx)
             calls = TimedClient.calls
             acks = [c for c in calls if c[0] in VERDICT_ACTIONS]
             if not acks:
-                return float("nan"), 0.0, [], out
+                return float("nan"), 0.0, [], out, 0
             acked = acks[0][3]
             before = [c for c in calls if c[3] <= acked]
-            inside = sum(end - begin for _a, _p, begin, end in before)
-            return acked - start, inside, [(a, p) for a, p, _b, _e in before], out
+            inside = sum(end - begin - setup for _a, _p, begin, end, setup in before)
+            opened = sum(1 for c in before if c[4] > 0)
+            return acked - start, inside, [(a, p) for a, p, _b, _e, _s in before], out, opened
 
         if i % 2:
-            handler_s, inside_s, needed, out = run_handler()
+            handler_s, inside_s, needed, out, opened = run_handler()
             bare_s = bare_calls(needed)
         else:  # bare first: the same calls as the previous event's decision (same rules, same answers)
             bare_s = bare_calls(previous) if previous else float("nan")
-            handler_s, inside_s, needed, out = run_handler()
+            handler_s, inside_s, needed, out, opened = run_handler()
         previous = needed
         verdict = json.loads(out)["events"][0]["verdict"] or {}
         if not verdict.get("acknowledged"):
@@ -157,6 +163,7 @@ def worker(params: dict[str, Any], result_path: str) -> None:
         outcomes[str(verdict.get("result"))] = outcomes.get(str(verdict.get("result")), 0) + 1
         if i < params["warmup"]:
             continue
+        connects += opened
         for action, _ in needed:
             actions[action] = actions.get(action, 0) + 1
         series["handler"].append(handler_s)
@@ -169,6 +176,7 @@ def worker(params: dict[str, Any], result_path: str) -> None:
             {
                 "series_s": series,
                 "actions": actions,
+                "connects": connects,
                 "unacknowledged": unacknowledged,
                 "verdicts": outcomes,
             }
@@ -210,6 +218,7 @@ def measure(calls: int, warmup: int) -> dict[str, Any]:
             row["calls_per_event"] = {
                 a: round(n / max(1, calls), 3) for a, n in child.result["actions"].items()
             }
+            row["connects_per_event"] = round(child.result["connects"] / max(1, calls), 3)
             row["verdicts"] = child.result["verdicts"]
             row["ratio_p99_handler_vs_bare"] = round(row["handler"]["p99_ms"] / row["bare"]["p99_ms"], 2)
             row["ratio_p50_handler_vs_bare"] = round(row["handler"]["p50_ms"] / row["bare"]["p50_ms"], 2)
@@ -232,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['bare']['p50_ms']:>8.3f}/{row['bare']['p99_ms']:<9.3f}"
             f"{row['own']['p50_ms']:>8.3f}/{row['own']['p99_ms']:<7.3f}"
             f"{row['ratio_p99_handler_vs_bare']:>11}  calls/event {row['calls_per_event']} {row['verdicts']}"
+            f" connects/event {row['connects_per_event']}"
         )
     write_json("reply_latency", result)
     return 0

@@ -300,7 +300,7 @@ def hung_policy(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 
 
 @pytest.mark.parametrize(("fail_mode", "expected"), [(None, "WARN"), ("FAIL", "FAIL")])
-def test_given_the_policy_hangs_when_handled_then_the_fail_mode_verdict_is_acknowledged_before_the_deadline(
+def test_given_the_policy_hangs_under_a_decider_when_handled_then_the_fail_mode_verdict_before_the_deadline(
     fail_mode: str | None,
     expected: str,
     hung_policy: threading.Event,
@@ -308,16 +308,90 @@ def test_given_the_policy_hangs_when_handled_then_the_fail_mode_verdict_is_ackno
     make_app: Callable[..., FunctionApp],
     fc_context: Any,
 ) -> None:
+    # GIVEN a decider that also runs the rules (user code: the decision goes to a pooled worker), and
+    # rules that never return
     app = make_app("FileChange", **({"DWEVENTS_FAIL_MODE": fail_mode} if fail_mode else {}))
+
+    @app.decide("commit-file")
+    def passes(event: Any, invocation: Any) -> str:
+        return "OK"
+
+    # WHEN a commit is handled
     started = time.monotonic()
     answer = json.loads(app.handler(raw(commit_event()), fc_context(timeout=3)))
     elapsed = time.monotonic() - started
+    # THEN the worker is abandoned at the deadline and exactly one fail-mode verdict is acknowledged
     assert elapsed < decision_deadline_s(3) + SLACK_S
     [verdict] = standin.verdicts
     assert verdict.check_result == expected
     assert "the check did not finish within" in verdict.tip and "by configuration" in verdict.tip
     [event] = answer["events"]
     assert event["verdict"]["acknowledged"] is True and event["verdict"]["attempts"] == 1
+
+
+@pytest.fixture()
+def pooled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Notes every decision handed to a worker thread (it still runs there)."""
+    from dwevents.workerpool import WorkerPool
+
+    calls: list[str] = []
+    original = WorkerPool.run
+
+    def noting(self: WorkerPool, fn: Any, timeout: float) -> Any:
+        calls.append(self.name)
+        return original(self, fn, timeout)
+
+    monkeypatch.setattr(WorkerPool, "run", noting)
+    return calls
+
+
+@pytest.mark.parametrize(("fail_mode", "expected"), [(None, "WARN"), ("FAIL", "FAIL")])
+def test_given_dataworks_hangs_on_a_lookup_when_the_rules_decide_inline_then_fail_mode_before_the_deadline(
+    fail_mode: str | None,
+    expected: str,
+    pooled: list[str],
+    standin: DataWorksApiStandIn,
+    make_app: Callable[..., FunctionApp],
+    fc_context: Any,
+) -> None:
+    """The rules decide on the invocation's thread; what keeps their deadline is the lookup's own: the
+    lean transport bounds a whole call (connect, write, every read) by the time left to decide."""
+    # GIVEN the default rules (the MAX_PT code check fetches the snapshot) and a GetIDEEventDetail that
+    # answers only long after the function's timeout
+    standin.inject("GetIDEEventDetail", delay_s=30)
+    # (the lean transport, named: this is its guarantee, and the SDK transport's lookups stay pooled)
+    env = {"DWEVENTS_DATAWORKS_TRANSPORT": "lean", **({"DWEVENTS_FAIL_MODE": fail_mode} if fail_mode else {})}
+    app = make_app("FileChange", **env)
+    # WHEN a commit is handled
+    started = time.monotonic()
+    answer = json.loads(app.handler(raw(commit_event()), fc_context(timeout=3)))
+    elapsed = time.monotonic() - started
+    # THEN no worker thread was used, and exactly one fail-mode verdict naming the timeout went out in time
+    assert pooled == []
+    assert elapsed < decision_deadline_s(3) + SLACK_S
+    [verdict] = standin.verdicts
+    assert verdict.check_result == expected
+    assert "GetIDEEventDetail failed: Transport.Timeout" in verdict.tip and "by configuration" in verdict.tip
+    [event] = answer["events"]
+    assert event["verdict"]["acknowledged"] is True and event["verdict"]["attempts"] == 1
+
+
+def test_given_rules_and_no_decider_when_handled_then_decided_inline_and_a_decider_goes_to_a_worker(
+    pooled: list[str], standin: DataWorksApiStandIn, make_app: Callable[..., FunctionApp], fc_context: Any
+) -> None:
+    # GIVEN the default rules, which fetch the code snapshot of a commit, over the lean transport
+    app = make_app("FileChange", DWEVENTS_DATAWORKS_TRANSPORT="lean")
+    # WHEN a commit is handled THEN it is decided on the invocation's thread
+    app.process(raw(commit_event("inline-1")), fc_context())
+    assert pooled == [] and [v.message_id for v in standin.verdicts] == ["inline-1"]
+
+    # AND once a decider is registered (user code, which may block), the decision goes to a worker
+    @app.decide("commit-file")
+    def passes(event: Any, invocation: Any) -> str:
+        return "OK"
+
+    app.process(raw(commit_event("pooled-1")), fc_context())
+    assert pooled == ["decide"] and [v.message_id for v in standin.verdicts] == ["inline-1", "pooled-1"]
 
 
 def test_given_enrichment_fails_every_time_when_handled_then_the_fail_mode_verdict(
@@ -527,3 +601,29 @@ def test_given_a_failing_notification_on_an_extension_point_when_retried_then_no
     # AND the policy decided once; the redelivery re-sent the stored verdict
     assert evaluations == ["msg-commit-1"] and second.outcome == "duplicate"
     assert [v.check_result for v in standin.verdicts] == ["FAIL", "FAIL"]
+
+
+def test_given_the_sdk_transport_when_the_rules_fetch_data_then_they_decide_in_a_worker(
+    pooled: list[str], standin: DataWorksApiStandIn, make_app: Callable[..., FunctionApp], fc_context: Any
+) -> None:
+    # GIVEN the official SDK as transport: it bounds each read on its own, not a whole call
+    app = make_app("FileChange", DWEVENTS_DATAWORKS_TRANSPORT="sdk")
+    # WHEN a commit (a code check: GetIDEEventDetail) is handled THEN the lookup runs in a worker thread
+    app.process(raw(commit_event("sdk-1")), fc_context())
+    assert pooled == ["decide"] and [v.message_id for v in standin.verdicts] == ["sdk-1"]
+
+
+def test_given_dataworks_drops_the_kept_alive_connection_when_the_verdict_goes_out_then_it_goes_out_once(
+    standin: DataWorksApiStandIn, make_app: Callable[..., FunctionApp], fc_context: Any
+) -> None:
+    # GIVEN a warm instance: one event answered, its connection to DataWorks kept alive
+    # (the lean transport's resend, named: the SDK transport retries through send_verdict instead)
+    app = make_app("FileChange", block_all(), DWEVENTS_DATAWORKS_TRANSPORT="lean")
+    app.process(raw(commit_event("first")), fc_context())
+    # WHEN DataWorks closes that connection as the next verdict goes out
+    standin.inject("UpdateIDEEventResult", drop=True)
+    [event] = app.process(raw(commit_event("second")), fc_context()).events
+    # THEN the transport resent it at once on a fresh connection: acknowledged, one verdict per message
+    assert event.verdict is not None and event.verdict.acknowledged and event.verdict.attempts == 1
+    assert [v.message_id for v in standin.verdicts] == ["first", "second"]
+    assert [r.status for r in standin.requests if r.action == "UpdateIDEEventResult"] == [200, 0, 200]

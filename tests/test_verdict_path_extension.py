@@ -132,6 +132,38 @@ def test_warming_builds_the_transport_once_before_the_first_event(api: DataWorks
     assert client._transport is not None and ext.client_for(None) is client
 
 
+def test_the_client_is_rebuilt_only_when_the_credentials_change(
+    api: DataWorksApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings are read from the environment only when the credentials (the one thing FC changes
+    during an instance's life) changed: not per event."""
+    from dwevents.dataworks.settings import DataWorksSettings
+    from dwevents.local.fc_context import ContextCredentials, FunctionMeta, LocalContext
+
+    reads: list[int] = []
+    real = DataWorksSettings.from_env
+    monkeypatch.setattr(
+        DataWorksSettings, "from_env", classmethod(lambda cls, *a, **k: reads.append(1) or real(*a, **k))
+    )
+    environ = dict(api.client_env())
+    ext = service(environ, code="ext", dataworks={"protocol": "http"})
+    # GIVEN a client built for the environment's keys WHEN asked again THEN the same, settings read once
+    first = ext.client_for(None)
+    assert ext.client_for(None) is first and len(reads) == 1
+    # WHEN FC rotates the keys in the environment (python3.12) THEN a new client with the new keys
+    environ.update({"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI-rotated", "ALIBABA_CLOUD_SECURITY_TOKEN": "t2"})
+    rotated = ext.client_for(None)
+    assert rotated is not first and rotated.settings.access_key_id == "LTAI-rotated" and len(reads) == 2
+    # WHEN the context carries credentials (python3.10) THEN they are used
+    ctx = LocalContext(
+        function=FunctionMeta(name="f", timeout=20), credentials=ContextCredentials("LTAI-ctx", "s", "t")
+    )
+    assert ext.client_for(ctx).settings.access_key_id == "LTAI-ctx" and ext.client_for(ctx) is ext.client_for(
+        ctx
+    )
+    assert len(reads) == 3
+
+
 @pytest.mark.parametrize(
     ("returned", "shown"),
     [

@@ -1,10 +1,22 @@
 """Extension points: decide inside a deadline, then reply exactly once, whatever happens.
 
 Learned from crhelper (https://github.com/aws-cloudformation/custom-resource-helper): the deadline
-comes from the invocation context (time left minus a safety margin, capped by configuration); deciding
-runs in a worker thread (pooled: :mod:`dwevents.workerpool`) so a hung rule, a slow enrichment call or a
-stuck decider cannot eat the time the reply needs; anything that goes wrong while deciding turns into
-the configured fail-open (OK/WARN) or fail-closed (FAIL) verdict with a tip saying why.
+comes from the invocation context (time left minus a safety margin, capped by configuration); anything
+that goes wrong while deciding turns into the configured fail-open (OK/WARN) or fail-closed (FAIL)
+verdict with a tip saying why.
+
+Where the decision runs (issue 12: a thread hand-off cost more than all the rest of a warm verdict):
+
+* **inline**, on the invocation's thread, when nothing in it can block past its share of the time: the
+  rules alone (no ``@app.decide`` decider). The rules engine is CPU work bounded by the rules and the
+  event, and its DataWorks lookups carry their deadline: each call's timeout is the time left until
+  ``decide_by``, and the lean transport bounds the connect, the write and every read of the answer by
+  it (:mod:`dwevents.dataworks.lean`), so a lookup that hangs raises a timeout → the fail-mode verdict,
+  in time. A transport that bounds each read on its own only (the SDK) keeps lookups in a worker.
+  (A pathological regular expression is no argument for a worker: the ``re`` engine holds the GIL for the
+  whole match, so a waiting caller could not send the fail-mode verdict in the meantime either.)
+* **in a pooled worker thread** (:mod:`dwevents.workerpool`) when a decider runs: user code may block
+  (a hung HTTP call, a lock, a sleep) and is abandoned at the deadline.
 
 Who decides: the rules file, a decider registered with ``@app.decide``, or both — then the stricter
 verdict wins (FAIL over WARN over OK; on a tie the decider's, whose tip is the more specific).
@@ -20,7 +32,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from dwevents import logs
+from dwevents import env, logs
 from dwevents.catalogue import ReplyApi
 from dwevents.config import ExtensionConfig
 from dwevents.context import Invocation
@@ -80,6 +92,8 @@ class ExtensionService:
         self.environ = os.environ if environ is None else environ
         self._client = client
         self._pinned = client is not None  # a client given by the caller (tests, replay) is used as is
+        #: The credentials the current client was built for (see :meth:`client_for`).
+        self._client_key: tuple[Any, ...] | None = None
         self._lock = threading.Lock()
         self.param_cache = ExtensionParamCache(ttl_s=config.extension_params_cache_seconds)
         #: Where decisions run (a hung one is abandoned at its deadline, see dwevents/workerpool.py).
@@ -91,12 +105,19 @@ class ExtensionService:
         """The client for this invocation's credentials.
 
         FC rotates the role's STS credentials during an instance's life (python3.10 hands fresh ones in
-        the context, python3.12 in the environment), so the settings are read per invocation and the
-        client is rebuilt when they change; the SDK itself is imported only once per process.
+        the context, python3.12 in the environment), so they are read per invocation and the client is
+        rebuilt when they change; the SDK itself is imported only once per process. The rest of the
+        settings (endpoint, region, protocol, timeout, transport) is the function's configuration, fixed
+        for an instance's life (FC starts new instances when it changes): reading the credentials alone
+        keeps this off the verdict's path (building the settings from ``os.environ`` costs ~25 µs).
         """
         if self._pinned:
             assert self._client is not None
             return self._client
+        key = self._credentials_key(context)
+        client = self._client
+        if client is not None and key == self._client_key:
+            return client
         from dwevents.dataworks.client import DataWorksClient
         from dwevents.dataworks.settings import DataWorksSettings
 
@@ -107,7 +128,22 @@ class ExtensionService:
         with self._lock:
             if self._client is None or self._client.settings != settings:
                 self._client = DataWorksClient(settings)
+            self._client_key = key
             return self._client
+
+    def _credentials_key(self, context: Any) -> tuple[Any, ...]:
+        """What may change between invocations of one instance: the credentials (context, environment)."""
+        creds = getattr(context, "credentials", None) if context is not None else None
+        environ = self.environ
+        return (
+            getattr(creds, "access_key_id", None),
+            getattr(creds, "access_key_secret", None),
+            getattr(creds, "security_token", None),
+            getattr(context, "region", None) if context is not None else None,
+            environ.get(env.ACCESS_KEY_ID),
+            environ.get(env.ACCESS_KEY_SECRET),
+            environ.get(env.SECURITY_TOKEN),
+        )
 
     def warm(self) -> None:
         """Import the transport and build the client once per instance (FC initializer)."""
@@ -163,14 +199,8 @@ class ExtensionService:
             assert verdict is not None
             return verdict
 
-        # Inline where nothing can block: no decider (user code) and no DataWorks data to fetch and
-        # match (at most GetExtension, cached, whose timeout ends at ``decide_by``). Everything else
-        # goes to a worker thread, abandoned at the deadline.
-        inline = (
-            decider is None and self.policy is not None and not self.policy.needs_dataworks_data(event)
-        )
         try:
-            if inline:
+            if self._inline(event, invocation, decider):
                 done, value = True, run()
             else:
                 done, value = self.workers.run(run, timeout=decide_by - time.monotonic())
@@ -188,9 +218,19 @@ class ExtensionService:
             logger.error("no verdict within %d ms; sending the %s verdict", waited, self.config.fail_mode)
             return self.fail_mode(f"the check did not finish within {waited} ms")
         verdict: Verdict = value
-        # DEBUG: the audit record of the event says it (one INFO line per event).
-        logger.debug("verdict %s%s", verdict.result.value, f" by rule {verdict.rule}" if verdict.rule else "")
+        if logger.isEnabledFor(logging.DEBUG):  # the audit record of the event says it (one INFO line)
+            logger.debug("verdict %s by rule %s", verdict.result.value, verdict.rule)
         return verdict
+
+    def _inline(self, event: DataWorksEvent, invocation: Invocation, decider: Decider | None) -> bool:
+        """Whether nothing in the decision can block past its deadline (see the module docstring): the
+        rules alone, when they fetch nothing from DataWorks (GetExtension, cached per extension code, is
+        not counted) or the transport bounds whole calls by their timeout. A decider runs in a worker."""
+        if decider is not None or self.policy is None:
+            return False
+        if not self.policy.needs_dataworks_data(event):
+            return True
+        return self.client_for(invocation.context).deadline_bounded
 
     def fail_mode(self, why: str) -> Verdict:
         """The configured verdict for "could not decide", with a tip saying why."""

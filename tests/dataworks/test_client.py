@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -393,15 +394,52 @@ def test_lean_transport_imports_no_sdk_module() -> None:
     assert out.strip() == "[]"
 
 
-def test_lean_reconnects_after_the_server_closes_an_idle_connection(api: DataWorksApiStandIn) -> None:
-    # GIVEN a lean client whose kept-alive connection the server then drops
-    lean = DataWorksClient(
+def recorded(api: DataWorksApiStandIn, n: int) -> None:
+    """Wait (at most 2 s) until the stand-in has recorded ``n`` requests."""
+    until = time.monotonic() + 2
+    while len(api.requests) < n and time.monotonic() < until:
+        time.sleep(0.005)
+
+
+def lean_client(api: DataWorksApiStandIn) -> DataWorksClient:
+    return DataWorksClient(
         DataWorksSettings.from_env(environ={**api.client_env(), "DWEVENTS_DATAWORKS_TRANSPORT": "lean"})
     )
+
+
+def test_lean_resends_once_when_a_kept_alive_connection_turns_out_closed(api: DataWorksApiStandIn) -> None:
+    """The race a readability check cannot catch: the server drops the kept-alive connection as the
+    request goes out. The call reconnects and sends once more itself, and the verdict goes out once."""
+    # GIVEN a lean client with a kept-alive connection (one call made)
+    lean = lean_client(api)
     lean.update_ide_event_result("m-1", "ext", "OK", "", timeout_s=2)
+    # WHEN the server closes that connection without answering the next request
+    api.inject(drop=True)
+    lean.update_ide_event_result("m-2", "ext", "OK", "", timeout_s=2)
+    # THEN the same call resent it on a fresh connection: one verdict per message, no error
+    assert [v.message_id for v in api.verdicts] == ["m-1", "m-2"]
+    assert [r.status for r in api.requests] == [200, 0, 200]
+    assert lean.transport.last_connect_s() > 0  # type: ignore[attr-defined]
+
+
+def test_lean_resends_at_most_once_and_never_on_a_fresh_connection(api: DataWorksApiStandIn) -> None:
+    # GIVEN a kept-alive connection, and a server that drops the next two requests
+    lean = lean_client(api)
+    lean.update_ide_event_result("m-1", "ext", "OK", "", timeout_s=2)
+    api.inject(drop=True, times=2)
+    # WHEN a call is made THEN one resend, and the second drop (a fresh connection) is the caller's problem
+    with pytest.raises(CloudApiError) as caught:
+        lean.update_ide_event_result("m-2", "ext", "OK", "", timeout_s=2)
+    assert caught.value.code == "Transport.Connection" and caught.value.transient
+    recorded(api, 3)  # the stand-in records a drop after closing the connection
+    assert [r.status for r in api.requests] == [200, 0, 0]
+    # AND a first call on a fresh connection that is dropped is not resent either
+    fresh = lean_client(api)
     api.inject(drop=True)
     with pytest.raises(CloudApiError):
-        lean.update_ide_event_result("m-2", "ext", "OK", "", timeout_s=2)
-    # WHEN it sends again THEN a fresh connection carries it
-    lean.update_ide_event_result("m-3", "ext", "OK", "", timeout_s=2)
-    assert [v.message_id for v in api.verdicts] == ["m-1", "m-3"]
+        fresh.update_ide_event_result("m-3", "ext", "OK", "", timeout_s=2)
+    recorded(api, 4)
+    assert [r.status for r in api.requests][-1] == 0 and [v.message_id for v in api.verdicts] == ["m-1"]
+    # AND the next call reconnects
+    fresh.update_ide_event_result("m-4", "ext", "OK", "", timeout_s=2)
+    assert [v.message_id for v in api.verdicts] == ["m-1", "m-4"]

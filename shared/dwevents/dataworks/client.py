@@ -53,6 +53,13 @@ class DataWorksClient:
                         self._transport = LeanTransport(self.settings)
         return self._transport
 
+    @property
+    def deadline_bounded(self) -> bool:
+        """Whether a call cannot outlive its ``timeout_s``: the lean transport bounds the connect, the write
+        and every read by the call's deadline; the SDK bounds each read on its own, so an answer that
+        trickles in could stretch a call (see :meth:`dwevents.extension.ExtensionService.decide`)."""
+        return bool(getattr(self.transport, "deadline_bounded", False))
+
     def warm(self) -> None:
         """Build the transport now (FC initializer); with ``sdk`` this imports the SDK."""
         self.transport.warm()

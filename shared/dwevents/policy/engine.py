@@ -72,6 +72,11 @@ class CompiledRule:
         return self.pattern is None or self.pattern.matches(event.as_cloudevent())
 
 
+def _fetches(compiled: CompiledRule) -> bool:
+    """Whether the rule reads DataWorks data: a code check or a per-workspace option verdict."""
+    return compiled.rule.check.code is not None or isinstance(compiled.rule.verdict, OptionVerdict)
+
+
 class PolicyEngine:
     """Validated rules, ready to evaluate. Build with :meth:`load` (file, or the shipped default)."""
 
@@ -92,6 +97,17 @@ class PolicyEngine:
                 raise ConfigError(f"when: {exc}", key=f"rules[{i}] ({rule.name})", source=source) from None
             compiled.append(CompiledRule(rule, pattern))
         self.rules = tuple(compiled)
+        # Per eventCode, once: its rules in file order, and whether they may fetch DataWorks data (None
+        # when a ``when`` pattern decides per event). The verdict path asks both for every event.
+        by_code: dict[str, list[CompiledRule]] = {}
+        for r in self.rules:
+            for code in dict.fromkeys(r.rule.events):
+                by_code.setdefault(code, []).append(r)
+        self._by_code = {code: tuple(rules) for code, rules in by_code.items()}
+        self._needs_by_code = {
+            code: None if any(r.pattern is not None for r in rules) else any(map(_fetches, rules))
+            for code, rules in self._by_code.items()
+        }
 
     @classmethod
     def load(cls, path: str | Path | None = None, **kwargs: Any) -> PolicyEngine:
@@ -111,16 +127,17 @@ class PolicyEngine:
         return cls(load_rules(text, source=source), source=source, **kwargs)
 
     def applicable(self, event: DataWorksEvent) -> list[CompiledRule]:
-        return [r for r in self.rules if r.applies(event)]
+        code = event.spec.event_code if event.spec is not None else event.event_code
+        rules = self._by_code.get(code, ()) if isinstance(code, str) else ()
+        return [r for r in rules if r.pattern is None or r.pattern.matches(event.as_cloudevent())]
 
     def needs_dataworks_data(self, event: DataWorksEvent) -> bool:
         """Whether deciding ``event`` may fetch data from DataWorks: the snapshot of a code check
         (GetIDEEventDetail, then patterns run over code DataWorks returned) or an option verdict
         (GetOptionValueForProject). GetExtension is not counted: it is cached per extension code."""
-        return any(
-            r.rule.check.code is not None or isinstance(r.rule.verdict, OptionVerdict)
-            for r in self.applicable(event)
-        )
+        code = event.spec.event_code if event.spec is not None else event.event_code
+        known = self._needs_by_code.get(code, False) if isinstance(code, str) else False
+        return any(map(_fetches, self.applicable(event))) if known is None else known
 
     def evaluate(self, event: DataWorksEvent, enricher: Enricher) -> Verdict:
         """The verdict for one event (may raise: the caller turns errors into the fail-mode verdict).

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from dwevents.catalogue import lookup
 from dwevents.errors import ConfigError
+from dwevents.models import prebuilt
 from dwevents.schema import Strict, describe_error, load_yaml
 
 __all__ = [
@@ -274,6 +275,7 @@ class RulesFile(Strict):
 def load_rules(text: str, *, source: str) -> list[Rule]:
     """Parse and validate a rules file's text; a mistake is a :class:`ConfigError` naming rule and key."""
     data = load_yaml(text, source=source, top="a mapping with 'rules'")
+    prebuilt.install(RulesFile)  # validators without pydantic's schema generation (cold start)
     try:
         parsed = RulesFile.model_validate(data)
     except ValidationError as exc:

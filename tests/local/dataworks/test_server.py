@@ -273,8 +273,12 @@ def test_fault_for_another_action_does_not_apply(api: DataWorksApiStandIn, clien
 
 
 def test_dropped_connection_and_hang(api: DataWorksApiStandIn, client: DataWorksClient) -> None:
-    # GIVEN a dropped connection, then a hang longer than the client's timeout
-    api.inject(drop=True)
+    # GIVEN a kept-alive connection, then a dropped connection, then a hang longer than the client's
+    # timeout. The lean transport resends a request once when a kept-alive connection turns out closed
+    # without an answer (the stale keep-alive race, see dwevents.dataworks.lean): that resend is dropped too.
+    client.update_ide_event_result("warm", "ext", "OK", "", timeout_s=2)
+    api.reset()
+    api.inject(drop=True, times=2 if client.settings.transport == "lean" else 1)
     api.inject(delay_s=3)
     with pytest.raises(CloudApiError) as dropped:
         client.update_ide_event_result("m", "ext", "OK", "", timeout_s=2)
