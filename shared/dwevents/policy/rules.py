@@ -35,6 +35,7 @@ __all__ = [
     "TimeWindow",
     "WindowCheck",
     "load_rules",
+    "rules_from_data",
     "zone",
 ]
 
@@ -274,7 +275,11 @@ class RulesFile(Strict):
 
 def load_rules(text: str, *, source: str) -> list[Rule]:
     """Parse and validate a rules file's text; a mistake is a :class:`ConfigError` naming rule and key."""
-    data = load_yaml(text, source=source, top="a mapping with 'rules'")
+    return rules_from_data(load_yaml(text, source=source, top="a mapping with 'rules'"), source=source)
+
+
+def rules_from_data(data: dict[str, Any], *, source: str) -> list[Rule]:
+    """Validate a rules file already parsed (a mapping, as :func:`load_rules` reads the YAML)."""
     prebuilt.install(RulesFile)  # validators without pydantic's schema generation (cold start)
     try:
         parsed = RulesFile.model_validate(data)
