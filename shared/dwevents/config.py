@@ -21,7 +21,7 @@ from dwevents import env
 from dwevents.actions.notify.config import SIGNED_TYPES, ChannelConfig, channel_error_key, webhook_type
 from dwevents.errors import ConfigError
 from dwevents.models import prebuilt
-from dwevents.schema import Strict, describe_error
+from dwevents.schema import Strict, describe_error, is_json_file, load_json
 
 
 def _dataworks_source() -> list[str]:
@@ -175,6 +175,9 @@ def load_settings(
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read config file ({exc.strerror})", source=source) from None
+    if path and is_json_file(path):  # JSON needs no YAML parser (cold start)
+        data = load_json(text, source=source)
+    elif path:
         import yaml  # only when there is a file: a function on the defaults never imports it
 
         try:

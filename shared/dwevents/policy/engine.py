@@ -34,6 +34,7 @@ from dwevents.policy.checks import (
 )
 from dwevents.policy.enrich import Enricher, disabled_by_params
 from dwevents.policy.rules import OptionVerdict, Rule, load_rules, rules_from_data
+from dwevents.schema import is_json_file, load_json
 from dwevents.verdict import CheckResult, Verdict
 
 #: The shipped default rules: ``data/rules/default.yaml``, parsed, as JSON (what :meth:`PolicyEngine.load`
@@ -127,6 +128,9 @@ class PolicyEngine:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read rules file ({exc.strerror})", source=str(path)) from None
+        if is_json_file(path):  # JSON needs no YAML parser (cold start)
+            data = load_json(text, source=str(path), top="a mapping with 'rules'")
+            return cls(rules_from_data(data, source=str(path)), source=str(path), **kwargs)
         return cls.from_yaml(text, source=str(path), **kwargs)
 
     @classmethod
