@@ -93,7 +93,12 @@ def installed(monkeypatch: pytest.MonkeyPatch) -> tuple[logging.Logger, list[str
     monkeypatch.setattr(root, "propagate", False)
     monkeypatch.setattr(root, "level", logging.INFO)
     monkeypatch.setattr(logs, "_HANDLER", handler)
-    return logging.getLogger("dwevents.audit"), stream.lines
+    audit = logging.getLogger("dwevents.audit")  # as configure() leaves it, whatever ran before
+    for name, value in (("handlers", []), ("filters", []), ("propagate", True), ("disabled", False)):
+        monkeypatch.setattr(audit, name, value)
+    monkeypatch.setattr(root, "filters", [])
+    monkeypatch.setattr(root, "disabled", False)
+    return audit, stream.lines
 
 
 def _without_time(text: str) -> dict[str, object]:

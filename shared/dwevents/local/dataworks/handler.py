@@ -104,10 +104,12 @@ class Handler(BaseHTTPRequestHandler):
             if fault.delay_s > 0 and standin.closing.wait(fault.delay_s):
                 return
             if fault.drop:
+                # Recorded before the connection goes: a client that resends at once must find its
+                # dropped request already on the record, in arrival order.
+                record(0, "dropped")
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
-                record(0, "dropped")
                 return
             if fault.status is not None:
                 code, message = DEFAULT_ERRORS.get(fault.status, ("Error", "Injected error."))
