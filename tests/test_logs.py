@@ -71,34 +71,47 @@ def test_given_an_error_text_then_the_report_keeps_one_bounded_scrubbed_line() -
 # -- the direct audit line (logs.write_direct) ---------------------------------------------------------
 
 
+class Installed:
+    """The ``dwevents`` logger as :func:`logs.configure` leaves it in FC, writing into a list.
+
+    Entered around each call, not set up once: pytest (9.2 and later) attaches its own capture handlers
+    to non-propagating loggers such as ``dwevents`` when the test body starts, and FC has none of them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.lines: list[str] = []
+        lines = self.lines
+
+        class Stream:
+            def write(self, text: str) -> None:
+                lines.append(text)
+
+            def flush(self) -> None:
+                pass
+
+        self.handler = logging.StreamHandler(Stream())
+        self.handler.setFormatter(logs.JsonFormatter())
+        self.root = logging.getLogger("dwevents")
+        self.logger = logging.getLogger("dwevents.audit")
+        monkeypatch.setattr(logs, "_HANDLER", self.handler)
+        for logger, handlers, propagate in ((self.root, [self.handler], False), (self.logger, [], True)):
+            for name, value in (("handlers", handlers), ("filters", []), ("propagate", propagate)):
+                monkeypatch.setattr(logger, name, value)
+            monkeypatch.setattr(logger, "disabled", False)
+        monkeypatch.setattr(self.root, "level", logging.INFO)
+
+    def __enter__(self) -> Installed:
+        self._saved = (list(self.root.handlers), list(self.logger.handlers))
+        self.root.handlers[:] = [self.handler]
+        self.logger.handlers[:] = []
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.root.handlers[:], self.logger.handlers[:] = self._saved
+
+
 @pytest.fixture
-def installed(monkeypatch: pytest.MonkeyPatch) -> tuple[logging.Logger, list[str]]:
-    """The ``dwevents`` logger as :func:`logs.configure` leaves it, writing into a list."""
-
-    class Stream:
-        def __init__(self) -> None:
-            self.lines: list[str] = []
-
-        def write(self, text: str) -> None:
-            self.lines.append(text)
-
-        def flush(self) -> None:
-            pass
-
-    stream = Stream()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.JsonFormatter())
-    root = logging.getLogger("dwevents")
-    monkeypatch.setattr(root, "handlers", [handler])
-    monkeypatch.setattr(root, "propagate", False)
-    monkeypatch.setattr(root, "level", logging.INFO)
-    monkeypatch.setattr(logs, "_HANDLER", handler)
-    audit = logging.getLogger("dwevents.audit")  # as configure() leaves it, whatever ran before
-    for name, value in (("handlers", []), ("filters", []), ("propagate", True), ("disabled", False)):
-        monkeypatch.setattr(audit, name, value)
-    monkeypatch.setattr(root, "filters", [])
-    monkeypatch.setattr(root, "disabled", False)
-    return audit, stream.lines
+def installed(monkeypatch: pytest.MonkeyPatch) -> Installed:
+    return Installed(monkeypatch)
 
 
 def _without_time(text: str) -> dict[str, object]:
@@ -108,49 +121,47 @@ def _without_time(text: str) -> dict[str, object]:
 
 
 def test_given_the_installed_handler_then_the_direct_line_is_the_line_logging_writes(
-    installed: tuple[logging.Logger, list[str]],
+    installed: Installed,
 ) -> None:
     """GIVEN the handler configure() installs, WHEN a line is written directly and through logging,
     THEN both lines hold the same fields (only the time may differ)."""
-    logger, lines = installed
     extra = {"record": {"audit": True, "workspace_id": 42, "metrics": [{"value": 1.5}], "name": "é"}}
-    with logs.log_context(request_id="r-1", message_id="m-1"):
-        assert logs.write_direct(logger, "audit x processed", extra)
-        logger.info("audit %s %s", "x", "processed", extra=extra)
+    with installed, logs.log_context(request_id="r-1", message_id="m-1"):
+        assert logs.write_direct(installed.logger, "audit x processed", extra)
+        installed.logger.info("audit %s %s", "x", "processed", extra=extra)
+    lines = installed.lines
     assert len(lines) == 2 and all(line.endswith("\n") for line in lines)
     assert _without_time(lines[0]) == _without_time(lines[1])
     assert list(json.loads(lines[0])) == list(json.loads(lines[1]))  # same key order too
 
 
-def test_given_a_handler_or_filter_added_then_the_direct_path_steps_aside(
-    installed: tuple[logging.Logger, list[str]],
-) -> None:
+def test_given_a_handler_or_filter_added_then_the_direct_path_steps_aside(installed: Installed) -> None:
     """GIVEN a user handler on the way, or a filter, WHEN writing directly, THEN nothing is written and
     False comes back (the caller logs through logging, so the user's handler sees the line)."""
-    logger, lines = installed
-    extra_handler = logging.NullHandler()
-    logger.addHandler(extra_handler)
-    try:
+    logger = installed.logger
+    with installed:
+        logger.addHandler(logging.NullHandler())
         assert not logs.write_direct(logger, "m", {})
-    finally:
-        logger.removeHandler(extra_handler)
-    only_some = logging.Filter("nothing")
-    logging.getLogger("dwevents").addFilter(only_some)
-    try:
-        assert not logs.write_direct(logger, "m", {})
-    finally:
-        logging.getLogger("dwevents").removeFilter(only_some)
-    assert lines == []
-    assert logs.write_direct(logger, "m", {})
+    with installed:
+        only_some = logging.Filter("nothing")
+        installed.root.addFilter(only_some)
+        try:
+            assert not logs.write_direct(logger, "m", {})
+        finally:
+            installed.root.removeFilter(only_some)
+    assert installed.lines == []
+    with installed:
+        assert logs.write_direct(logger, "m", {})
+    assert len(installed.lines) == 1
 
 
 def test_given_a_line_holding_a_secret_then_the_direct_path_leaves_it_to_the_scrubbing_formatter(
-    installed: tuple[logging.Logger, list[str]],
+    installed: Installed,
 ) -> None:
     """GIVEN a value that is a known secret, WHEN writing directly, THEN it is refused (False), and the
     logging path writes it scrubbed."""
-    logger, lines = installed
     extra = {"record": {"note": "env-secret-value-123"}}
-    assert not logs.write_direct(logger, "m", extra)
-    logger.info("m", extra=extra)
-    assert json.loads(lines[0])["record"]["note"] == "***"
+    with installed:
+        assert not logs.write_direct(installed.logger, "m", extra)
+        installed.logger.info("m", extra=extra)
+    assert json.loads(installed.lines[0])["record"]["note"] == "***"
