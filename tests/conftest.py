@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import importlib.util
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -44,6 +48,32 @@ def decode_changed(name: str, drop: tuple[str, ...] = (), **data: Any) -> Any:
     for key in drop:
         doc["data"].pop(key, None)
     return decode_one(json.dumps(doc).encode())
+
+
+def raw(doc: Any) -> bytes:
+    """A document as the bytes FC hands the handler."""
+    return json.dumps(doc).encode()
+
+
+def sample_event(name: str, message_id: str, **changes: Any) -> dict[str, Any]:
+    """A sample's document with its own id (and envelope ``changes``): a delivery of its own."""
+    doc = copy.deepcopy(load_sample(name))
+    doc["id"] = message_id
+    doc.update(changes)
+    return doc
+
+
+def redis_helper() -> ModuleType:
+    """tests/redis_server.py (a real redis-server per test module) by path, loaded once: pytest runs
+    with --import-mode=importlib and tests/ is no package."""
+    name = "dwevents_tests_redis_server"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("redis_server.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def all_sample_paths() -> list[Path]:

@@ -25,7 +25,7 @@ from dwevents.policy import PolicyEngine
 from dwevents.runtime import FunctionApp, InvocationResult, RetryBatchError
 from dwevents.verdict import MAX_TIP_CHARS
 
-from .conftest import EVENTS, SAMPLE_ACCOUNT, load_sample
+from .conftest import EVENTS, SAMPLE_ACCOUNT, load_sample, raw
 
 EXT = "ext-test"
 COMMIT = "FileChange/commit-file"
@@ -86,10 +86,6 @@ def make_app(standin: DataWorksApiStandIn, tmp_path: Path, fc_context: Any) -> C
         return app
 
     return make
-
-
-def raw(doc: Any) -> bytes:
-    return json.dumps(doc).encode()
 
 
 def commit_event(message_id: str = "msg-commit-1") -> dict[str, Any]:

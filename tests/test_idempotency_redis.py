@@ -3,7 +3,6 @@ claims, release, TTLs, errors. Effects are counted in Redis, never in shared Pyt
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -15,7 +14,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,25 +22,14 @@ import redis
 from dwevents.errors import AlreadyInProgressError, IdempotencyError, TransientError
 from dwevents.idempotency import Idempotency, RecordStatus, RedisStore, store_from_url
 
+from .conftest import redis_helper
+
 SOURCE = "acs.dataworks"
 N = 16
 WAIT_LIMIT_S = 60  # only guards against hangs; nothing asserts on durations
 
 
-def _load_helper() -> ModuleType:
-    """tests/redis_server.py by path (pytest runs with --import-mode=importlib, tests/ is no package)."""
-    name = "dwevents_tests_redis_server"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("redis_server.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-redis_server = _load_helper()
+redis_server = redis_helper()
 redis_url = redis_server.redis_url  # the module-scoped fixture
 
 

@@ -7,16 +7,13 @@ that echoes the request headers back in its error (as some gateways do) for the 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import json
 import logging
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,15 +23,11 @@ from dwevents import logs
 from dwevents.local.fc_context import ContextCredentials, FunctionMeta, LocalContext
 from dwevents.runtime import FunctionApp
 
-from .conftest import SAMPLE_ACCOUNT, load_sample
+from .conftest import SAMPLE_ACCOUNT, load_sample, raw, redis_helper
 
 COMMIT = "FileChange/commit-file"
 UPLOAD = "fc-direct/upload-data-to-table"
 DOWNLOAD = "fc-direct/download-resources"
-
-
-def raw(doc: Any) -> bytes:
-    return json.dumps(doc).encode()
 
 
 @pytest.fixture()
@@ -229,17 +222,6 @@ def echo_endpoint() -> Iterator[str]:
     server.server_close()
 
 
-def _load_redis_helper() -> ModuleType:
-    name = "dwevents_tests_redis_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("redis_server.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def test_given_python310_context_credentials_and_an_echoing_endpoint_then_no_log_report_or_record_holds_them(
     echo_endpoint: str, tmp_path: Path
 ) -> None:
@@ -253,7 +235,7 @@ def test_given_python310_context_credentials_and_an_echoing_endpoint_then_no_log
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logs.JsonFormatter())
     logging.getLogger("dwevents").addHandler(handler)
-    with _load_redis_helper().run_redis_server(tmp_path / "redis") as url:
+    with redis_helper().run_redis_server(tmp_path / "redis") as url:
         app = FunctionApp(
             "FileChange",
             environ={

@@ -8,14 +8,10 @@ extension code.
 
 from __future__ import annotations
 
-import copy
-import importlib.util
 import json
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,7 +21,8 @@ from dwevents.policy import PolicyEngine
 from dwevents.runtime import FunctionApp, RetryBatchError
 from dwevents.verdict import CheckResult, Verdict
 
-from .conftest import SAMPLE_ACCOUNT, load_sample
+from .conftest import SAMPLE_ACCOUNT, load_sample, raw, redis_helper
+from .conftest import sample_event as event
 
 COMMIT = "FileChange/commit-file"
 DEPLOY = "FileChange/deploy-file"
@@ -35,27 +32,6 @@ BLOCK_DEPLOYS = (
     "    check: {deny: {field: workspace, values: ['*']}}\n    verdict: FAIL\n    tip: deploys are frozen\n"
 )
 PASS_ALL = "version: 1\nrules: []\n"
-
-
-def _load_redis_helper() -> ModuleType:
-    name = "dwevents_tests_redis_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("redis_server.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-def raw(doc: Any) -> bytes:
-    return json.dumps(doc).encode()
-
-
-def event(sample: str, message_id: str) -> dict[str, Any]:
-    doc = copy.deepcopy(load_sample(sample))
-    doc["id"] = message_id
-    return doc
 
 
 @pytest.fixture()
@@ -170,7 +146,7 @@ def test_given_a_broken_config_when_a_regular_event_arrives_then_the_retry_error
 def test_given_redis_stops_mid_test_then_extension_events_are_still_answered_and_regular_ones_retried(
     make_app: Callable[..., FunctionApp], standin: Any, fc_context: Any, tmp_path: Path
 ) -> None:
-    helper = _load_redis_helper()
+    helper = redis_helper()
     with helper.run_redis_server(tmp_path / "redis") as url:
         app = make_app(DWEVENTS_REDIS_URL=url)
         regular = make_app("InstanceStatusChanges", DWEVENTS_REDIS_URL=url)

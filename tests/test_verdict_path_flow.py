@@ -9,14 +9,10 @@ dead-letter files that the tests read back.
 
 from __future__ import annotations
 
-import copy
-import importlib.util
 import json
 import logging
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,7 +21,8 @@ from dwevents import logs
 from dwevents.pipeline import NO_CODE
 from dwevents.runtime import FunctionApp
 
-from .conftest import SAMPLE_ACCOUNT, load_sample
+from .conftest import SAMPLE_ACCOUNT, load_sample, raw, redis_helper
+from .conftest import sample_event as event
 
 INSTANCE = "InstanceStatusChanges/instance-status-changes"
 DEPLOY = "FileChange/deploy-file"
@@ -34,28 +31,6 @@ BLOCK_DEPLOYS = (
     "version: 1\nrules:\n  - name: no-deploys\n    events: [deploy-file]\n"
     "    check: {deny: {field: workspace, values: ['*']}}\n    verdict: FAIL\n    tip: deploys are frozen\n"
 )
-
-
-def raw(doc: Any) -> bytes:
-    return json.dumps(doc).encode()
-
-
-def event(sample: str, message_id: str, **changes: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(load_sample(sample))
-    doc["id"] = message_id
-    doc.update(changes)
-    return doc
-
-
-def _redis_helper() -> ModuleType:
-    name = "dwevents_tests_redis_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("redis_server.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture()
@@ -162,7 +137,7 @@ def test_without_an_extension_code_the_event_is_recorded_so_a_redelivery_is_a_du
 def test_without_an_extension_code_and_with_redis_down_the_event_is_still_processed(
     make_app: Callable[..., FunctionApp], fc_context: Any, tmp_path: Path, logged: Any
 ) -> None:
-    with _redis_helper().run_redis_server(tmp_path / "redis") as url:
+    with redis_helper().run_redis_server(tmp_path / "redis") as url:
         app = make_app(DWEVENTS_EXTENSION_CODE="", DWEVENTS_REDIS_URL=url)
         app.initialize(fc_context())
     [result] = app.process(raw(event(COMMIT, "no-code-no-redis")), fc_context()).events
@@ -270,7 +245,7 @@ def test_another_invocation_holding_the_event_is_logged_as_a_warning(
 def test_a_failing_store_for_a_regular_event_is_logged_as_an_error(
     make_app: Callable[..., FunctionApp], fc_context: Any, tmp_path: Path, logged: Any
 ) -> None:
-    with _redis_helper().run_redis_server(tmp_path / "redis") as url:
+    with redis_helper().run_redis_server(tmp_path / "redis") as url:
         app = make_app("InstanceStatusChanges", DWEVENTS_REDIS_URL=url)
         app.initialize(fc_context())
     app.process(raw(event(INSTANCE, "store-error")), fc_context())

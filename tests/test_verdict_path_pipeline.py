@@ -9,13 +9,9 @@ nothing. DataWorks is the signature-checking stand-in; Redis is a real redis-ser
 
 from __future__ import annotations
 
-import copy
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,33 +20,12 @@ import redis
 from dwevents.errors import ConfigError, DwEventsError, TransientError
 from dwevents.runtime import FunctionApp, RetryBatchError
 
-from .conftest import SAMPLE_ACCOUNT, load_sample
+from .conftest import SAMPLE_ACCOUNT, load_sample, raw, redis_helper
+from .conftest import sample_event as event
 
 INSTANCE = "InstanceStatusChanges/instance-status-changes"
 COMMIT = "FileChange/commit-file"
 DOWNLOAD = "fc-direct/download-resources"
-
-
-def raw(doc: Any) -> bytes:
-    return json.dumps(doc).encode()
-
-
-def event(sample: str, message_id: str, **changes: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(load_sample(sample))
-    doc["id"] = message_id
-    doc.update(changes)
-    return doc
-
-
-def _redis_helper() -> ModuleType:
-    name = "dwevents_tests_redis_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("redis_server.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture()
@@ -165,7 +140,7 @@ def test_given_a_foreign_value_under_the_events_key_then_a_regular_event_is_dead
     tmp_path: Path,
     letters: Callable[[], list[dict[str, Any]]],
 ) -> None:
-    with _redis_helper().run_redis_server(tmp_path / "redis") as url:
+    with redis_helper().run_redis_server(tmp_path / "redis") as url:
         app = make_app(DWEVENTS_REDIS_URL=url)
         app.initialize(fc_context())
         doc = event(INSTANCE, "foreign-value")
@@ -183,7 +158,7 @@ def test_given_redis_down_then_a_regular_event_is_retried_and_not_dead_lettered(
     tmp_path: Path,
     letters: Callable[[], list[dict[str, Any]]],
 ) -> None:
-    with _redis_helper().run_redis_server(tmp_path / "redis") as url:
+    with redis_helper().run_redis_server(tmp_path / "redis") as url:
         app = make_app(DWEVENTS_REDIS_URL=url)
         app.initialize(fc_context())
     # WHEN the server is gone
